@@ -1,0 +1,156 @@
+//! The AgentConnect backend-for-frontend. It alone holds the `client_secret` and the tokens;
+//! the SPA only ever sees a session cookie and the JSON of [`shared`].
+//!
+//! [`App::router`] returns an axum [`Router`] another application can nest or merge; the
+//! `backend` binary serves it with the SPA (and, for the demo, the simulator).
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod metrics;
+pub mod oidc;
+pub mod session;
+pub mod settings;
+pub mod spa;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use settings::{SessionStoreSettings, Settings};
+use std::sync::Arc;
+use tower_sessions::{MemoryStore, ExpiredDeletion};
+use tower_sessions_sqlx_store::SqliteStore;
+use tower_sessions_sqlx_store::sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+
+/// State shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// The validated configuration.
+    pub settings: Arc<Settings>,
+    /// The relying party.
+    pub rp: Arc<oidc::RelyingParty>,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+/// A random URL-safe token of 32 bytes from the OS CSPRNG.
+pub fn random_token() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The backend, ready to be served or nested.
+pub struct App {
+    state: AppState,
+}
+
+impl App {
+    /// Validates the settings and prepares the relying party (no network call yet).
+    pub fn new(settings: Settings) -> anyhow::Result<Self> {
+        settings.validate()?;
+        let issuer = settings
+            .issuer()
+            .ok_or_else(|| anyhow::anyhow!("configuration: no issuer (set provider.issuer or a preset)"))?;
+        let rp = oidc::RelyingParty::new(&settings, &issuer, settings.provider.client_secret.clone())?;
+        Ok(App { state: AppState { settings: Arc::new(settings), rp: Arc::new(rp), metrics: Arc::default() } })
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// `/auth/*`, `/api/*`, `/healthz`, `/readyz`, `/metrics`, and the SPA, with the session
+    /// layer over the configured store and the security headers.
+    pub async fn router(self) -> anyhow::Result<Router> {
+        let settings = self.state.settings.clone();
+        let routes = Router::new()
+            .route("/auth/login", get(auth::login))
+            .route("/auth/callback", get(auth::callback))
+            .route("/auth/logout", post(auth::logout))
+            .route("/auth/logout/callback", get(auth::logout_callback))
+            .route("/api/me", get(api::me))
+            .route("/api/{*rest}", any(api::not_found))
+            .layer(axum::middleware::map_response(no_store))
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/readyz", get(ready))
+            .route("/metrics", get(|axum::extract::State(app): axum::extract::State<AppState>| async move { app.metrics.render() }))
+            .with_state(self.state)
+            .merge(spa::router(&settings.spa_dir));
+        let secure = settings.secure_cookies();
+        let routes = match &settings.session.store {
+            SessionStoreSettings::Memory => routes.layer(session::layer(MemoryStore::default(), &settings.session, secure)),
+            SessionStoreSettings::Sqlite { path } => {
+                let store = sqlite_store(path).await?;
+                routes.layer(session::layer(store, &settings.session, secure))
+            }
+        };
+        let csp = content_security_policy(&spa::inline_script_hashes(&settings.spa_dir));
+        Ok(routes.layer(axum::middleware::map_response(move |response: Response| {
+            let csp = csp.clone();
+            async move { security_headers(response, &csp, secure) }
+        })))
+    }
+}
+
+async fn sqlite_store(path: &std::path::Path) -> anyhow::Result<SqliteStore> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("session store: cannot create {}: {e}", dir.display()))?;
+    }
+    let options = SqliteConnectOptions::new().filename(path).create_if_missing(true);
+    let pool = SqlitePool::connect_with(options)
+        .await
+        .map_err(|e| anyhow::anyhow!("session store: cannot open SQLite file {}: {e}", path.display()))?;
+    let store = SqliteStore::new(pool);
+    store.migrate().await.map_err(|e| anyhow::anyhow!("session store: cannot write SQLite file {}: {e}", path.display()))?;
+    let cleaner = store.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            if let Err(error) = cleaner.delete_expired().await {
+                tracing::warn!(%error, "expired session cleanup failed");
+            }
+        }
+    });
+    Ok(store)
+}
+
+async fn ready(axum::extract::State(app): axum::extract::State<AppState>) -> Response {
+    match app.rp.ready().await {
+        Ok(()) => "ready".into_response(),
+        Err(error) => error::AppError::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "not_ready", error.to_string()).into_response(),
+    }
+}
+
+async fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn content_security_policy(script_hashes: &[String]) -> HeaderValue {
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {}; style-src 'self'; img-src 'self' data:; \
+         font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        script_hashes.join(" ")
+    );
+    HeaderValue::from_str(&policy).expect("CSP is ASCII")
+}
+
+fn security_headers(mut response: Response, csp: &HeaderValue, secure: bool) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp.clone());
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    if secure {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains"));
+    }
+    response
+}
+

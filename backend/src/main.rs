@@ -1,0 +1,78 @@
+//! `backend`: serves the BFF and the SPA; with the `simulator` preset, also starts the offline
+//! AgentConnect simulator next to it (the demo).
+
+use backend::App;
+use backend::settings::{Preset, Settings};
+use clap::Parser;
+use std::path::PathBuf;
+
+/// The AgentConnect backend-for-frontend.
+#[derive(Parser)]
+struct Args {
+    /// A TOML configuration file (values can also be set through BFF_* variables).
+    #[arg(long, env = "BFF_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log as JSON lines.
+    #[arg(long)]
+    json_logs: bool,
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    if args.json_logs {
+        tracing_subscriber::fmt().json().with_env_filter(filter).init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+    if let Err(error) = run(args).await {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let mut settings = Settings::load(args.config.as_deref())?;
+    let _simulator = if settings.provider.preset == Preset::Simulator && settings.provider.issuer.is_none() {
+        Some(start_simulator(&mut settings).await?)
+    } else {
+        None
+    };
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
+    let public_url = settings.public_url.clone();
+    let router = App::new(settings)?.router().await?;
+    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "ready");
+    println!("AgentConnect kit ready: open {public_url}");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+/// Starts the simulator on the next port, registered for this backend's URLs.
+#[cfg(feature = "simulator")]
+async fn start_simulator(settings: &mut Settings) -> anyhow::Result<simulator::RunningSimulator> {
+    let mut config = simulator::SimulatorConfig::demo();
+    let client = config.clients.first_mut().ok_or_else(|| anyhow::anyhow!("the demo simulator has no client"))?;
+    client.redirect_uris = vec![settings.redirect_uri().to_string()];
+    client.post_logout_redirect_uris = vec![settings.post_logout_redirect_uri().to_string()];
+    client.home_url = settings.public_url.to_string();
+    settings.provider.client_id = client.client_id.clone();
+    settings.provider.client_secret = client.client_secret.clone();
+    let port = settings.listen.port().checked_add(1).ok_or_else(|| anyhow::anyhow!("no port after {}", settings.listen))?;
+    let running = simulator::Simulator::spawn(config, std::net::SocketAddr::new(settings.listen.ip(), port)).await?;
+    settings.provider.issuer = Some(running.issuer().parse()?);
+    println!("AgentConnect simulator: {} (demo agent: test@fia1.fr, login test, password 123)", running.issuer());
+    Ok(running)
+}
+
+#[cfg(not(feature = "simulator"))]
+async fn start_simulator(_: &mut Settings) -> anyhow::Result<()> {
+    anyhow::bail!("the simulator preset needs provider.issuer (this build has no embedded simulator)")
+}

@@ -1,0 +1,455 @@
+//! The relying party: discovery, the authorization request, the code exchange, ID token and
+//! userinfo JWT verification (registered algorithm only), JWKS caching with one rate-limited
+//! refetch on an unknown `kid`, RP-initiated logout and revocation.
+
+use crate::settings::{Settings, SigningAlg};
+use openidconnect::core::{
+    CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClient, CoreClientAuthMethod, CoreGrantType, CoreIdToken,
+    CoreJsonWebKey, CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
+    CoreJwsSigningAlgorithm, CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+};
+use openidconnect::{
+    AdditionalProviderMetadata, AuthType, AuthenticationContextClass, AuthorizationCode, ClaimsVerificationError,
+    ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenVerifier, IssuerUrl,
+    Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, ProviderMetadata, RedirectUrl, Scope as OidcScope,
+    SignatureVerificationError, TokenResponse,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use shared::AgentClaims;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Mutex, RwLock};
+use url::Url;
+
+/// Discovery fields AgentConnect publishes beyond OIDC Core's.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogoutMetadata {
+    /// RP-initiated logout.
+    pub end_session_endpoint: Option<Url>,
+    /// RFC 7009.
+    pub revocation_endpoint: Option<Url>,
+}
+impl AdditionalProviderMetadata for LogoutMetadata {}
+
+type Metadata = ProviderMetadata<
+    LogoutMetadata,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+type Client = CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
+
+/// Why a sign-in or sign-out step failed. Every variant names its reason for the logs.
+#[derive(Debug, thiserror::Error)]
+pub enum OidcError {
+    /// The provider could not be reached or answered nonsense.
+    #[error("the identity provider is unreachable or answered badly: {0}")]
+    Provider(String),
+    /// The token endpoint refused the code.
+    #[error("the identity provider refused the authorization code: {0}")]
+    TokenRejected(String),
+    /// The ID token failed verification.
+    #[error("the ID token is invalid: {0}")]
+    IdToken(String),
+    /// The userinfo response failed verification.
+    #[error("the userinfo response is invalid: {0}")]
+    Userinfo(String),
+}
+
+/// What a completed code exchange yields.
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    /// The agent's claims (from the verified userinfo JWT).
+    pub claims: AgentClaims,
+    /// The raw ID token, kept for `id_token_hint` at logout.
+    pub id_token: String,
+    /// The access token, kept only to revoke it at logout.
+    pub access_token: String,
+    /// `acr` from the ID token.
+    pub acr: Option<String>,
+    /// `amr` from the ID token.
+    pub amr: Vec<String>,
+}
+
+/// A login transaction's secrets, kept server-side until the callback.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginTransaction {
+    /// `nonce` sent in the request.
+    pub nonce: String,
+    /// PKCE verifier.
+    pub pkce_verifier: String,
+    /// Where to send the agent afterwards (validated same-origin path).
+    pub return_to: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+struct Discovered {
+    metadata: Metadata,
+    jwks: Jwks,
+}
+
+#[derive(Clone)]
+struct Jwks {
+    oidc: CoreJsonWebKeySet,
+    jwt: jsonwebtoken::jwk::JwkSet,
+    fetched: Instant,
+}
+
+/// The relying party for one provider and one client registration.
+pub struct RelyingParty {
+    issuer: IssuerUrl,
+    client_id: ClientId,
+    client_secret: ClientSecret,
+    alg: SigningAlg,
+    redirect_uri: RedirectUrl,
+    post_logout_redirect_uri: Url,
+    scopes: Vec<String>,
+    request_amr: bool,
+    http: reqwest::Client,
+    discovered: RwLock<Option<Arc<Discovered>>>,
+    refetch: Mutex<Option<Instant>>,
+}
+
+/// Minimum time between two JWKS refetches triggered by an unknown `kid`.
+const JWKS_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
+/// Clock skew tolerated on `exp` and `iat`.
+const LEEWAY_SECONDS: i64 = 30;
+/// Largest response body accepted from the provider.
+pub const MAX_PROVIDER_BODY: usize = 1024 * 1024;
+
+impl RelyingParty {
+    /// Builds the relying party (discovery happens on first use, and again after a failure).
+    pub fn new(settings: &Settings, issuer: &Url, client_secret: String) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(settings.provider.timeout_seconds))
+            .connect_timeout(Duration::from_secs(settings.provider.timeout_seconds))
+            .build()?;
+        Ok(RelyingParty {
+            issuer: IssuerUrl::new(issuer.as_str().trim_end_matches('/').to_owned())?,
+            client_id: ClientId::new(settings.provider.client_id.clone()),
+            client_secret: ClientSecret::new(client_secret),
+            alg: settings.provider.alg,
+            redirect_uri: RedirectUrl::new(settings.redirect_uri().to_string())?,
+            post_logout_redirect_uri: settings.post_logout_redirect_uri(),
+            scopes: settings.provider.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+            request_amr: settings.provider.request_amr,
+            http,
+            discovered: RwLock::new(None),
+            refetch: Mutex::new(None),
+        })
+    }
+
+    async fn get_bytes(&self, url: &str) -> Result<Vec<u8>, OidcError> {
+        let mut response = self.http.get(url).send().await.map_err(|e| OidcError::Provider(format!("GET {url}: {e}")))?;
+        if !response.status().is_success() {
+            return Err(OidcError::Provider(format!("GET {url}: HTTP {}", response.status())));
+        }
+        read_limited(&mut response).await
+    }
+
+    async fn fetch_jwks(&self, uri: &str) -> Result<Jwks, OidcError> {
+        let body = self.get_bytes(uri).await?;
+        let oidc = serde_json::from_slice(&body).map_err(|e| OidcError::Provider(format!("JWKS: {e}")))?;
+        let jwt = serde_json::from_slice(&body).map_err(|e| OidcError::Provider(format!("JWKS: {e}")))?;
+        Ok(Jwks { oidc, jwt, fetched: Instant::now() })
+    }
+
+    async fn discovered(&self) -> Result<Arc<Discovered>, OidcError> {
+        if let Some(found) = self.discovered.read().await.as_ref() {
+            return Ok(found.clone());
+        }
+        let mut slot = self.discovered.write().await;
+        if let Some(found) = slot.as_ref() {
+            return Ok(found.clone());
+        }
+        let url = format!("{}/.well-known/openid-configuration", self.issuer.as_str());
+        let body = self.get_bytes(&url).await?;
+        let metadata: Metadata =
+            serde_json::from_slice(&body).map_err(|e| OidcError::Provider(format!("discovery document: {e}")))?;
+        if metadata.issuer() != &self.issuer {
+            return Err(OidcError::Provider(format!(
+                "discovery issuer `{}` differs from the configured `{}`",
+                metadata.issuer().as_str(),
+                self.issuer.as_str()
+            )));
+        }
+        let jwks = self.fetch_jwks(metadata.jwks_uri().as_str()).await?;
+        let found = Arc::new(Discovered { metadata, jwks });
+        *slot = Some(found.clone());
+        Ok(found)
+    }
+
+    /// Checks the provider answers (discovery and keys).
+    pub async fn ready(&self) -> Result<(), OidcError> {
+        self.discovered().await.map(|_| ())
+    }
+
+    fn client(&self, discovered: &Discovered) -> Client {
+        CoreClient::from_provider_metadata(
+            discovered.metadata.clone().set_jwks(discovered.jwks.oidc.clone()),
+            self.client_id.clone(),
+            Some(self.client_secret.clone()),
+        )
+        .set_redirect_uri(self.redirect_uri.clone())
+        .set_auth_type(AuthType::RequestBody)
+    }
+
+    /// The authorization URL for a new login transaction: state and nonce of 43 characters from
+    /// the OS CSPRNG, PKCE S256, `acr_values=eidas1`, and `claims` asking for `amr`.
+    pub async fn authorization_request(
+        &self,
+        prompt: Option<&str>,
+        idp_hint: Option<&str>,
+        login_hint: Option<&str>,
+        return_to: String,
+        now: i64,
+    ) -> Result<(Url, String, LoginTransaction), OidcError> {
+        let discovered = self.discovered().await?;
+        let client = self.client(&discovered);
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut request = client
+            .authorize_url(
+                openidconnect::core::CoreAuthenticationFlow::AuthorizationCode,
+                || CsrfToken::new_random_len(32),
+                || Nonce::new_random_len(32),
+            )
+            .add_scopes(self.scopes.iter().filter(|s| *s != "openid").cloned().map(OidcScope::new))
+            .add_auth_context_value(AuthenticationContextClass::new("eidas1".into()))
+            .set_pkce_challenge(challenge);
+        if self.request_amr {
+            request = request.add_extra_param("claims", r#"{"id_token":{"amr":{"essential":true}}}"#);
+        }
+        for (name, value) in [("prompt", prompt), ("idp_hint", idp_hint), ("login_hint", login_hint)] {
+            if let Some(value) = value {
+                request = request.add_extra_param(name, value.to_owned());
+            }
+        }
+        let (url, state, nonce) = request.url();
+        let transaction = LoginTransaction {
+            nonce: nonce.secret().clone(),
+            pkce_verifier: verifier.secret().clone(),
+            return_to,
+            created_at: now,
+        };
+        Ok((url, state.secret().clone(), transaction))
+    }
+
+    fn jws_alg(&self) -> CoreJwsSigningAlgorithm {
+        match self.alg {
+            SigningAlg::ES256 => CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+            SigningAlg::RS256 => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            SigningAlg::HS256 => CoreJwsSigningAlgorithm::HmacSha256,
+        }
+    }
+
+    /// Refetches the JWKS after an unknown `kid`, at most once per [`JWKS_REFETCH_INTERVAL`].
+    async fn refetch_jwks(&self, discovered: &Arc<Discovered>) -> Result<Arc<Discovered>, OidcError> {
+        let mut last = self.refetch.lock().await;
+        if last.is_some_and(|t| t.elapsed() < JWKS_REFETCH_INTERVAL) {
+            return Err(OidcError::IdToken("signed by an unknown key (JWKS refetch rate-limited)".into()));
+        }
+        *last = Some(Instant::now());
+        let current = self.discovered().await?;
+        if current.jwks.fetched > discovered.jwks.fetched {
+            return Ok(current);
+        }
+        let jwks = self.fetch_jwks(discovered.metadata.jwks_uri().as_str()).await?;
+        let updated = Arc::new(Discovered { metadata: discovered.metadata.clone(), jwks });
+        *self.discovered.write().await = Some(updated.clone());
+        Ok(updated)
+    }
+
+    fn id_token_verifier(&self, jwks: &CoreJsonWebKeySet) -> IdTokenVerifier<'static, CoreJsonWebKey> {
+        IdTokenVerifier::new_confidential_client(
+            self.client_id.clone(),
+            self.client_secret.clone(),
+            self.issuer.clone(),
+            jwks.clone(),
+        )
+        .set_allowed_algs([self.jws_alg()])
+        .set_time_fn(|| chrono::Utc::now() - chrono::Duration::seconds(LEEWAY_SECONDS))
+        .set_issue_time_verifier_fn(|iat| {
+            if iat <= chrono::Utc::now() + chrono::Duration::seconds(LEEWAY_SECONDS) {
+                Ok(())
+            } else {
+                Err("issued in the future".into())
+            }
+        })
+        .set_auth_context_verifier_fn(|acr| match acr {
+            Some(acr) if acr.as_str() == "eidas1" => Ok(()),
+            Some(acr) => Err(format!("acr `{}` is not eidas1", acr.as_str())),
+            None => Err("acr is missing".into()),
+        })
+    }
+
+    /// Exchanges the code (client_secret_post), verifies the ID token and the userinfo JWT.
+    pub async fn complete(&self, code: String, transaction: &LoginTransaction) -> Result<SignIn, OidcError> {
+        let mut discovered = self.discovered().await?;
+        let client = self.client(&discovered);
+        let token = client
+            .exchange_code(AuthorizationCode::new(code))
+            .map_err(|e| OidcError::Provider(format!("the provider publishes no token endpoint: {e}")))?
+            .set_pkce_verifier(PkceCodeVerifier::new(transaction.pkce_verifier.clone()))
+            .request_async(&self.http)
+            .await
+            .map_err(|e| OidcError::TokenRejected(describe_token_error(&e)))?;
+        let id_token: &CoreIdToken =
+            token.id_token().ok_or_else(|| OidcError::IdToken("the token response has no id_token".into()))?;
+        let nonce = Nonce::new(transaction.nonce.clone());
+        let claims = match id_token.claims(&self.id_token_verifier(&discovered.jwks.oidc), &nonce) {
+            Err(ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey))
+                if self.alg != SigningAlg::HS256 =>
+            {
+                discovered = self.refetch_jwks(&discovered).await?;
+                id_token.claims(&self.id_token_verifier(&discovered.jwks.oidc), &nonce).cloned()
+            }
+            other => other.cloned(),
+        }
+        .map_err(|e| OidcError::IdToken(e.to_string()))?;
+        let sub = claims.subject().as_str().to_owned();
+        let access_token = token.access_token().secret().clone();
+        let userinfo = self.userinfo(&discovered, &access_token, &sub).await?;
+        let agent = AgentClaims::from_userinfo(&userinfo).map_err(|e| OidcError::Userinfo(e.to_string()))?;
+        Ok(SignIn {
+            claims: agent,
+            id_token: id_token.to_string(),
+            access_token,
+            acr: claims.auth_context_ref().map(|a| a.as_str().to_owned()),
+            amr: claims.auth_method_refs().into_iter().flatten().map(|a| a.as_str().to_owned()).collect(),
+        })
+    }
+
+    async fn userinfo(&self, discovered: &Discovered, access_token: &str, sub: &str) -> Result<Map<String, Value>, OidcError> {
+        let url = discovered
+            .metadata
+            .userinfo_endpoint()
+            .ok_or_else(|| OidcError::Userinfo("the provider publishes no userinfo endpoint".into()))?;
+        let mut response = self
+            .http
+            .get(url.as_str())
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .map_err(|e| OidcError::Provider(format!("userinfo: {e}")))?;
+        if !response.status().is_success() {
+            return Err(OidcError::Userinfo(format!("HTTP {}", response.status())));
+        }
+        let is_jwt = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/jwt"));
+        if !is_jwt {
+            return Err(OidcError::Userinfo("not a signed JWT (Content-Type is not application/jwt)".into()));
+        }
+        let body = read_limited(&mut response).await?;
+        let jwt = std::str::from_utf8(&body).map_err(|_| OidcError::Userinfo("not UTF-8".into()))?.trim();
+        let claims = self.verify_userinfo(&discovered.jwks.jwt, jwt)?;
+        if claims.get("sub").and_then(Value::as_str) != Some(sub) {
+            return Err(OidcError::Userinfo("its `sub` differs from the ID token's".into()));
+        }
+        Ok(claims)
+    }
+
+    fn verify_userinfo(&self, jwks: &jsonwebtoken::jwk::JwkSet, jwt: &str) -> Result<Map<String, Value>, OidcError> {
+        use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+        let fail = |what: String| OidcError::Userinfo(what);
+        let header = jsonwebtoken::decode_header(jwt).map_err(|e| fail(format!("malformed JWT: {e}")))?;
+        let alg = match self.alg {
+            SigningAlg::ES256 => Algorithm::ES256,
+            SigningAlg::RS256 => Algorithm::RS256,
+            SigningAlg::HS256 => Algorithm::HS256,
+        };
+        if header.alg != alg {
+            return Err(fail(format!("signed with {:?}, registered algorithm is {alg:?}", header.alg)));
+        }
+        let key = match self.alg {
+            SigningAlg::HS256 => DecodingKey::from_secret(self.client_secret.secret().as_bytes()),
+            _ => {
+                let kid = header.kid.ok_or_else(|| fail("no `kid`".into()))?;
+                let jwk = jwks.find(&kid).ok_or_else(|| fail(format!("signed by an unknown key `{kid}`")))?;
+                DecodingKey::from_jwk(jwk).map_err(|e| fail(format!("unusable key: {e}")))?
+            }
+        };
+        let mut validation = Validation::new(alg);
+        validation.leeway = LEEWAY_SECONDS as u64;
+        validation.required_spec_claims.clear();
+        validation.set_audience(&[self.client_id.as_str()]);
+        validation.set_issuer(&[self.issuer.as_str()]);
+        jsonwebtoken::decode::<Map<String, Value>>(jwt, &key, &validation)
+            .map(|data| data.claims)
+            .map_err(|e| fail(format!("verification failed: {e}")))
+    }
+
+    /// The RP-initiated logout URL (§4), if the provider publishes one.
+    pub async fn end_session_url(&self, id_token: &str, state: &str) -> Result<Option<Url>, OidcError> {
+        let discovered = self.discovered().await?;
+        Ok(discovered.metadata.additional_metadata().end_session_endpoint.clone().map(|mut url| {
+            url.query_pairs_mut()
+                .append_pair("id_token_hint", id_token)
+                .append_pair("state", state)
+                .append_pair("post_logout_redirect_uri", self.post_logout_redirect_uri.as_str());
+            url
+        }))
+    }
+
+    /// Revokes an access token (RFC 7009) when the provider offers it.
+    pub async fn revoke(&self, access_token: &str) -> Result<(), OidcError> {
+        let discovered = self.discovered().await?;
+        let Some(url) = discovered.metadata.additional_metadata().revocation_endpoint.clone() else {
+            return Ok(());
+        };
+        let form = [
+            ("token", access_token),
+            ("token_type_hint", "access_token"),
+            ("client_id", self.client_id.as_str()),
+            ("client_secret", self.client_secret.secret()),
+        ];
+        let response = self
+            .http
+            .post(url.as_str())
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| OidcError::Provider(format!("revocation: {e}")))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(OidcError::Provider(format!("revocation: HTTP {}", response.status())))
+        }
+    }
+}
+
+async fn read_limited(response: &mut reqwest::Response) -> Result<Vec<u8>, OidcError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| OidcError::Provider(e.to_string()))? {
+        if body.len() + chunk.len() > MAX_PROVIDER_BODY {
+            return Err(OidcError::Provider(format!("response larger than {MAX_PROVIDER_BODY} bytes")));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn describe_token_error<E: std::error::Error>(error: &E) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,66 @@
+//! What the backend keeps in the server-side session, and the session layer.
+
+use crate::oidc::LoginTransaction;
+use crate::settings::{SessionSettings, SessionStoreSettings};
+use serde::{Deserialize, Serialize};
+use shared::AgentClaims;
+use std::collections::BTreeMap;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
+
+/// Session key of the pending login transactions, by `state`.
+pub const LOGINS: &str = "logins";
+/// Session key of the signed-in agent.
+pub const AGENT: &str = "agent";
+/// Session key of the pending logout `state`.
+pub const LOGOUT_STATE: &str = "logout_state";
+/// Pending login transactions kept per browser (several tabs at once).
+pub const MAX_PENDING_LOGINS: usize = 8;
+/// A login transaction older than this is refused (seconds).
+pub const LOGIN_TTL_SECONDS: i64 = 600;
+
+/// Pending logins by `state`.
+pub type PendingLogins = BTreeMap<String, LoginTransaction>;
+
+/// A signed-in agent. Tokens stay here: no response ever carries them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AgentSession {
+    /// Verified claims.
+    pub claims: AgentClaims,
+    /// For `id_token_hint` at logout.
+    pub id_token: String,
+    /// For revocation at logout.
+    pub access_token: String,
+    /// `acr` from the ID token.
+    pub acr: Option<String>,
+    /// `amr` from the ID token.
+    pub amr: Vec<String>,
+    /// Absolute expiry (Unix seconds).
+    pub expires_at: i64,
+    /// Anti-forgery token the SPA echoes in a header.
+    pub csrf_token: String,
+}
+
+/// The session cookie's name: `__Host-` prefixed whenever it can be `Secure`.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure { "__Host-session" } else { "session" }
+}
+
+/// The session layer over any store.
+pub fn layer<S: SessionStore + Clone>(store: S, settings: &SessionSettings, secure: bool) -> SessionManagerLayer<S> {
+    SessionManagerLayer::new(store)
+        .with_name(cookie_name(secure))
+        .with_secure(secure)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(settings.idle_timeout_minutes as i64)))
+}
+
+/// Whether the configured store is persistent (for the logs).
+pub fn describe(settings: &SessionStoreSettings) -> String {
+    match settings {
+        SessionStoreSettings::Memory => "memory (lost on restart)".into(),
+        SessionStoreSettings::Sqlite { path } => format!("SQLite file {}", path.display()),
+    }
+}

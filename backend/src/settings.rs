@@ -1,0 +1,281 @@
+//! Configuration: a TOML file plus `BFF_*` environment overrides (figment), with platform presets,
+//! validated at start-up with errors a person understands.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use shared::{Brand, Environment, Network, Platform, Scope};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use url::Url;
+
+/// Which AgentConnect platform the backend talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preset {
+    /// The offline simulator (the demo; `issuer` is set by whoever starts it).
+    Simulator,
+    /// Integration, Internet.
+    IntegrationInternet,
+    /// Integration, RIE.
+    IntegrationRie,
+    /// Production, Internet.
+    ProductionInternet,
+    /// Production, RIE.
+    ProductionRie,
+    /// Any issuer given in `provider.issuer`.
+    Custom,
+}
+
+impl Preset {
+    /// The real platform behind a preset, if any.
+    pub fn platform(self) -> Option<Platform> {
+        let (environment, network) = match self {
+            Preset::IntegrationInternet => (Environment::Integration, Network::Internet),
+            Preset::IntegrationRie => (Environment::Integration, Network::Rie),
+            Preset::ProductionInternet => (Environment::Production, Network::Internet),
+            Preset::ProductionRie => (Environment::Production, Network::Rie),
+            Preset::Simulator | Preset::Custom => return None,
+        };
+        Some(Platform { environment, network })
+    }
+
+    /// Whether AgentConnect's production rules apply (HTTPS, no localhost).
+    pub fn is_production(self) -> bool {
+        self.platform().is_some_and(|p| p.environment == Environment::Production)
+    }
+}
+
+/// The algorithm registered with AgentConnect for ID tokens and userinfo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SigningAlg {
+    /// ECDSA P-256 (default).
+    ES256,
+    /// RSA PKCS#1 v1.5.
+    RS256,
+    /// HMAC with the client secret (supported, not recommended).
+    HS256,
+}
+
+/// The provider and this FS's registration with it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProviderSettings {
+    /// Platform preset.
+    pub preset: Preset,
+    /// Issuer URL; derived from the preset unless `custom` or `simulator`.
+    pub issuer: Option<Url>,
+    /// `client_id` issued by AgentConnect.
+    pub client_id: String,
+    /// `client_secret` issued by AgentConnect (set it through `BFF_PROVIDER__CLIENT_SECRET`).
+    pub client_secret: String,
+    /// Registered signing algorithm.
+    pub alg: SigningAlg,
+    /// Scopes requested (must equal those declared to AgentConnect).
+    pub scopes: Vec<Scope>,
+    /// Ask for `amr` through the `claims` parameter.
+    pub request_amr: bool,
+    /// Timeout of every call to the provider, seconds.
+    pub timeout_seconds: u64,
+}
+
+/// Where sessions live.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "kind")]
+pub enum SessionStoreSettings {
+    /// Process memory (tests only: lost on restart).
+    Memory,
+    /// An embedded SQLite file (the default: survives restarts).
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+    },
+}
+
+/// Session lifetimes and storage.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionSettings {
+    /// The store.
+    pub store: SessionStoreSettings,
+    /// Sign the agent out after this long without activity (minutes).
+    pub idle_timeout_minutes: u64,
+    /// Absolute lifetime (hours), aligned with AgentConnect's 12 hours.
+    pub absolute_hours: u64,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// The URL agents use to reach this service (redirect URIs derive from it).
+    pub public_url: Url,
+    /// The brand shown on the button.
+    pub brand: Brand,
+    /// The provider.
+    pub provider: ProviderSettings,
+    /// Sessions.
+    pub session: SessionSettings,
+    /// The built SPA (Trunk's `dist`).
+    pub spa_dir: PathBuf,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: Url::parse("http://127.0.0.1:8080/").expect("valid default URL"),
+            brand: Brand::AgentConnect,
+            provider: ProviderSettings {
+                preset: Preset::Simulator,
+                issuer: None,
+                client_id: "demo-fs".into(),
+                client_secret: String::new(),
+                alg: SigningAlg::ES256,
+                scopes: vec![
+                    Scope::Openid,
+                    Scope::GivenName,
+                    Scope::UsualName,
+                    Scope::Email,
+                    Scope::Uid,
+                    Scope::Siret,
+                    Scope::Siren,
+                    Scope::OrganizationalUnit,
+                    Scope::BelongingPopulation,
+                    Scope::Phone,
+                    Scope::IdpId,
+                    Scope::IdpAcr,
+                ],
+                request_amr: true,
+                timeout_seconds: 10,
+            },
+            session: SessionSettings {
+                store: SessionStoreSettings::Sqlite { path: PathBuf::from("target/sessions.sqlite") },
+                idle_timeout_minutes: 60,
+                absolute_hours: 12,
+            },
+            spa_dir: PathBuf::from("dist"),
+        }
+    }
+}
+
+/// A configuration that cannot be used, and why.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// Unreadable or ill-typed.
+    #[error("configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    /// Inconsistent values.
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+impl Settings {
+    /// Loads defaults, then the TOML file if given, then `BFF_*` variables
+    /// (`BFF_PROVIDER__CLIENT_SECRET` sets `provider.client_secret`).
+    pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let settings: Settings = figment.merge(Env::prefixed("BFF_").split("__")).extract().map_err(Box::new)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// The issuer this configuration talks to.
+    pub fn issuer(&self) -> Option<Url> {
+        match self.provider.preset.platform() {
+            Some(platform) => Url::parse(&platform.issuer()).ok(),
+            None => self.provider.issuer.clone(),
+        }
+    }
+
+    /// `redirect_uri` registered with AgentConnect.
+    pub fn redirect_uri(&self) -> Url {
+        self.public_url.join("auth/callback").expect("public_url is a base URL")
+    }
+
+    /// `post_logout_redirect_uri` registered with AgentConnect.
+    pub fn post_logout_redirect_uri(&self) -> Url {
+        self.public_url.join("auth/logout/callback").expect("public_url is a base URL")
+    }
+
+    /// Whether cookies must be `Secure` (everything but plain-http loopback).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// Checks the rules AgentConnect itself enforces, plus our own.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let invalid = |msg: String| Err(SettingsError::Invalid(msg));
+        if self.public_url.cannot_be_a_base() || !self.public_url.path().ends_with('/') {
+            return invalid(format!("public_url `{}` must be a base URL ending with `/`", self.public_url));
+        }
+        if self.public_url.scheme() != "https" && !is_loopback(&self.public_url) {
+            return invalid(format!(
+                "public_url `{}`: plain http is only allowed on loopback (127.0.0.1, localhost) for the demo",
+                self.public_url
+            ));
+        }
+        if self.provider.preset.is_production() && (self.public_url.scheme() != "https" || is_loopback(&self.public_url)) {
+            return invalid("production requires an https public_url that is not localhost (AgentConnect error Y04A586)".into());
+        }
+        if self.issuer().is_none() && self.provider.preset != Preset::Simulator {
+            return invalid("provider.issuer is required with the `custom` preset".into());
+        }
+        if self.provider.client_id.is_empty() {
+            return invalid("provider.client_id is empty".into());
+        }
+        if self.provider.preset != Preset::Simulator && self.provider.client_secret.is_empty() {
+            return invalid("provider.client_secret is empty: set BFF_PROVIDER__CLIENT_SECRET".into());
+        }
+        if !self.provider.scopes.contains(&Scope::Openid) {
+            return invalid("provider.scopes must contain `openid`".into());
+        }
+        if self.session.absolute_hours == 0 || self.session.absolute_hours > 12 {
+            return invalid("session.absolute_hours must be between 1 and 12 (AgentConnect's session lasts 12 hours)".into());
+        }
+        if self.session.idle_timeout_minutes == 0 {
+            return invalid("session.idle_timeout_minutes must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Settings::default().validate().expect("defaults validate");
+    }
+
+    #[test]
+    fn production_refuses_plain_http_and_localhost() {
+        let mut settings = Settings::default();
+        settings.provider.preset = Preset::ProductionInternet;
+        settings.provider.client_secret = "s".into();
+        let error = settings.validate().expect_err("http localhost refused").to_string();
+        assert!(error.contains("Y04A586"), "{error}");
+        settings.public_url = Url::parse("https://service.gouv.fr/").expect("url");
+        settings.validate().expect("https accepted");
+        assert_eq!(settings.issuer().map(|u| u.to_string()), Some("https://auth.agentconnect.gouv.fr/api/v2".into()));
+    }
+
+    #[test]
+    fn plain_http_is_refused_off_loopback() {
+        let mut settings = Settings::default();
+        settings.public_url = Url::parse("http://service.example/").expect("url");
+        assert!(settings.validate().is_err());
+    }
+}

@@ -1,0 +1,74 @@
+//! Serving the built SPA: hashed assets immutable, `index.html` never cached, precompressed
+//! brotli/gzip, every unknown path falling back to `index.html` (client-side routes).
+
+use axum::Router;
+use axum::http::{HeaderValue, Request, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use std::path::Path;
+use tower_http::services::{ServeDir, ServeFile};
+
+/// Whether a file name carries Trunk's content hash (`frontend-0123456789abcdef.wasm`).
+fn is_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let stem = name.split('.').next().unwrap_or_default();
+    stem.rsplit_once('-').map(|(_, hash)| hash.trim_end_matches("_bg")).is_some_and(|hash| hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+async fn cache_headers(request: Request<axum::body::Body>, next: Next) -> Response {
+    let hashed = is_hashed(request.uri().path());
+    let mut response = next.run(request).await;
+    let value = if hashed && response.status().is_success() { "public, max-age=31536000, immutable" } else { "no-cache" };
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    response
+}
+
+/// The SPA service for `dir` (Trunk's `dist`).
+pub fn router(dir: &Path) -> Router {
+    let index = dir.join("index.html");
+    let files = ServeDir::new(dir)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(ServeFile::new(index).precompressed_br().precompressed_gzip());
+    Router::new().fallback_service(files).layer(middleware::from_fn(cache_headers))
+}
+
+/// SHA-256 sources (`'sha256-…'`) of the inline scripts Trunk writes into `index.html`, so the
+/// CSP can allow exactly them without `unsafe-inline`.
+pub fn inline_script_hashes(dir: &Path) -> Vec<String> {
+    use base64::Engine;
+    use sha2::Digest;
+    let Ok(html) = std::fs::read_to_string(dir.join("index.html")) else {
+        return Vec::new();
+    };
+    let mut hashes = Vec::new();
+    let mut rest = html.as_str();
+    while let Some(start) = rest.find("<script") {
+        rest = &rest[start..];
+        let Some(open_end) = rest.find('>') else { break };
+        let tag = &rest[..open_end];
+        let body_start = open_end + 1;
+        let Some(close) = rest[body_start..].find("</script>") else { break };
+        let body = &rest[body_start..body_start + close];
+        if !tag.contains(" src=") && !body.trim().is_empty() {
+            let digest = sha2::Sha256::digest(body.as_bytes());
+            hashes.push(format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest)));
+        }
+        rest = &rest[body_start + close..];
+    }
+    hashes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_trunk_hashes() {
+        assert!(is_hashed("/frontend-1a2b3c4d5e6f7a8b.wasm"));
+        assert!(is_hashed("/frontend-1a2b3c4d5e6f7a8b_bg.wasm"));
+        assert!(!is_hashed("/dsfr/fonts/Marianne-Regular.woff2"));
+        assert!(!is_hashed("/index.html"));
+        assert!(!is_hashed("/profil"));
+    }
+}
