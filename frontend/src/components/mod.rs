@@ -1,0 +1,9 @@
+//! Reusable components: one file each.
+
+mod connect_button;
+mod divider;
+mod layout;
+
+pub use connect_button::ConnectButton;
+pub use divider::Divider;
+pub use layout::{Footer, Header};

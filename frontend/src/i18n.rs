@@ -1,0 +1,69 @@
+//! French (default) and English texts, chosen from the browser's language and a switch.
+
+use leptos::prelude::*;
+
+/// A supported language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// Français (default).
+    Fr,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// The BCP 47 tag.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::Fr => "fr",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// The current language, shared through the Leptos context.
+#[derive(Clone, Copy)]
+pub struct Language(pub RwSignal<Lang>);
+
+const STORAGE_KEY: &str = "lang";
+
+fn initial() -> Lang {
+    let window = web_sys::window();
+    let stored = window
+        .as_ref()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
+    let preferred = stored.or_else(|| window.and_then(|w| w.navigator().language()));
+    match preferred {
+        Some(tag) if tag.starts_with("en") => Lang::En,
+        _ => Lang::Fr,
+    }
+}
+
+/// Provides the language signal and keeps `<html lang>` in sync.
+pub fn provide_language() {
+    let lang = RwSignal::new(initial());
+    provide_context(Language(lang));
+    Effect::new(move |_| {
+        let tag = lang.get().tag();
+        if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+            let _ = root.set_attribute("lang", tag);
+        }
+        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            let _ = storage.set_item(STORAGE_KEY, tag);
+        }
+    });
+}
+
+/// The current language (French when no context is provided, e.g. in another app).
+pub fn lang() -> Lang {
+    use_context::<Language>().map(|l| l.0.get()).unwrap_or(Lang::Fr)
+}
+
+/// Picks the text for the current language.
+pub fn t(fr: &'static str, en: &'static str) -> &'static str {
+    match lang() {
+        Lang::Fr => fr,
+        Lang::En => en,
+    }
+}
