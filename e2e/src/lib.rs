@@ -1,1 +1,171 @@
-//! End-to-end tests live in `tests/`.
+//! Harness for the end-to-end tests: the kit (simulator + backend serving the built SPA) on
+//! ephemeral loopback ports, and headless Chromium driven through a chromedriver that the
+//! harness starts on a free port and always stops.
+
+use anyhow::{Context, bail};
+use backend::settings::{SessionStoreSettings, Settings};
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdListener};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::process::{Child, Command};
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Where tests save screenshots.
+pub fn screenshot_dir() -> PathBuf {
+    let dir = workspace_root().join("target/e2e-screenshots");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+/// The kit running on loopback: the simulator and the backend serving `dist/`.
+pub struct Kit {
+    /// The backend's base URL (`http://127.0.0.1:<port>/`).
+    pub url: String,
+    /// The simulator (faults, key rotation).
+    pub simulator: simulator::RunningSimulator,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Kit {
+    /// Starts the simulator (demo configuration) and the backend with in-memory sessions.
+    pub async fn start() -> anyhow::Result<Self> {
+        let spa_dir = workspace_root().join("dist");
+        if !spa_dir.join("index.html").exists() {
+            bail!("the SPA is not built: run `./x build-spa` (or `./x test`) first");
+        }
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let mut settings = Settings::default();
+        settings.listen = addr;
+        settings.public_url = format!("http://{addr}/").parse()?;
+        settings.spa_dir = spa_dir;
+        settings.session.store = SessionStoreSettings::Memory;
+        let mut config = simulator::SimulatorConfig::demo();
+        let client = config.clients.first_mut().context("demo client")?;
+        client.redirect_uris = vec![settings.redirect_uri().to_string()];
+        client.post_logout_redirect_uris = vec![settings.post_logout_redirect_uri().to_string()];
+        client.home_url = settings.public_url.to_string();
+        settings.provider.client_secret = client.client_secret.clone();
+        let simulator = simulator::Simulator::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
+        settings.provider.issuer = Some(simulator.issuer().parse()?);
+        let router = backend::App::new(settings)?.router().await?;
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Ok(Kit { url: format!("http://{addr}/"), simulator, server })
+    }
+}
+
+impl Drop for Kit {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Headless Chromium through a chromedriver owned by this value.
+pub struct Browser {
+    /// The WebDriver client.
+    pub client: Client,
+    driver: Child,
+    _profile: TempDir,
+}
+
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(StdListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
+}
+
+impl Browser {
+    /// Starts chromedriver (`$CHROMEDRIVER` or `/usr/bin/chromedriver`) on a free loopback port
+    /// and opens a headless Chromium session with a fresh profile.
+    pub async fn start() -> anyhow::Result<Self> {
+        Self::start_sized(1280, 900).await
+    }
+
+    /// Same, with a window size.
+    pub async fn start_sized(width: u32, height: u32) -> anyhow::Result<Self> {
+        let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let port = free_port()?;
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("cannot start {chromedriver} (run ./x setup)"))?;
+        let profile = TempDir(std::env::temp_dir().join(format!("kit-chromium-{port}-{}", std::process::id())));
+        std::fs::create_dir_all(&profile.0)?;
+        let caps = serde_json::json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--hide-scrollbars", "--force-device-scale-factor=1",
+                    format!("--window-size={width},{height}"),
+                    format!("--user-data-dir={}", profile.0.display()),
+                ]
+            }
+        });
+        let caps = match caps {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!("a JSON object"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+                Ok(client) => break client,
+                // chromedriver is not listening yet: poll until its port opens.
+                Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(50)).await,
+                Err(error) => bail!("chromedriver did not start: {error}"),
+            }
+        };
+        Ok(Browser { client, driver, _profile: profile })
+    }
+
+    /// Waits (up to 15 s) for an element matching `css`.
+    pub async fn wait(&self, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("element `{css}` did not appear within 15 s"))
+    }
+
+    /// Text of the element matching `css`, once it appears.
+    pub async fn text(&self, css: &str) -> anyhow::Result<String> {
+        Ok(self.wait(css).await?.text().await?)
+    }
+
+    /// Saves a PNG screenshot under `target/e2e-screenshots/<name>.png`.
+    pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
+        let png = self.client.screenshot().await?;
+        let path = screenshot_dir().join(format!("{name}.png"));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+
+    /// Closes the browser session and stops chromedriver.
+    pub async fn close(mut self) -> anyhow::Result<()> {
+        let result = self.client.clone().close().await;
+        let _ = self.driver.kill().await;
+        result.map_err(Into::into)
+    }
+}

@@ -40,14 +40,14 @@ pub fn ConnectButton(
     };
     let button = match brand {
         Brand::AgentConnect => view! {
-            <a class="agentconnect-button" id="connect-button" href=href aria-disabled=move || busy.get().then_some("true")
+            <a class="agentconnect-button" id="connect-button" href=href rel="external" aria-disabled=move || busy.get().then_some("true")
                aria-busy=move || busy.get().then_some("true")>
                 <span class="fr-sr-only">"S’identifier avec AgentConnect"</span>
             </a>
         }
         .into_any(),
         Brand::ProConnect => view! {
-            <a class="fr-connect fr-connect--pro" id="connect-button" href=href aria-disabled=move || busy.get().then_some("true")
+            <a class="fr-connect fr-connect--pro" id="connect-button" href=href rel="external" aria-disabled=move || busy.get().then_some("true")
                aria-busy=move || busy.get().then_some("true")>
                 <span class="fr-connect__login">"S’identifier avec"</span>" "
                 <span class="fr-connect__brand">"ProConnect"</span>

@@ -1,0 +1,45 @@
+//! The walking skeleton in a real browser (contract §2–§4): the SPA's button → /auth/login →
+//! the simulator's mire and FI → /auth/callback → the profile shows the agent → sign-out.
+
+use e2e::{Browser, Kit};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_signs_in_sees_their_profile_and_signs_out() -> anyhow::Result<()> {
+    let kit = Kit::start().await?;
+    let browser = Browser::start().await?;
+    let result = walk(&kit, &browser).await;
+    if result.is_err() {
+        let _ = browser.screenshot("sign-in-failure").await;
+    }
+    browser.close().await?;
+    result
+}
+
+async fn walk(kit: &Kit, browser: &Browser) -> anyhow::Result<()> {
+    let c = &browser.client;
+    c.goto(&kit.url).await?;
+    browser.wait("#connect-button").await?.click().await?;
+
+    // The simulator's mire, then the test FI.
+    browser.wait("input#email").await?.send_keys("test@fia1.fr").await?;
+    browser.wait("form button[type=submit]").await?.click().await?;
+    browser.wait("input#password").await?.send_keys("123").await?;
+    browser.wait("#fi-submit").await?.click().await?;
+
+    // Back on the SPA, signed in.
+    let welcome = browser.text("#welcome").await?;
+    assert!(welcome.contains("Angela Claire Louise DUBOIS"), "welcome: {welcome}");
+    assert_eq!(browser.text("#claim-given-name").await?, "Angela Claire Louise");
+    assert_eq!(browser.text("#claim-usual-name").await?, "DUBOIS");
+    assert_eq!(browser.text("#claim-email").await?, "test@fia1.fr");
+    assert_eq!(browser.text("#claim-acr").await?, "eidas1");
+    browser.screenshot("profile").await?;
+
+    // Sign out through AgentConnect's session/end and back.
+    browser.wait("#sign-out").await?.click().await?;
+    browser.wait("#signed-out").await?;
+    assert!(c.current_url().await?.path().ends_with("/deconnecte"));
+    c.goto(&kit.url).await?;
+    browser.wait("#connect-button").await?;
+    Ok(())
+}
