@@ -92,11 +92,11 @@ impl Browser {
     /// Starts chromedriver (`$CHROMEDRIVER` or `/usr/bin/chromedriver`) on a free loopback port
     /// and opens a headless Chromium session with a fresh profile.
     pub async fn start() -> anyhow::Result<Self> {
-        Self::start_sized(1280, 900).await
+        Self::start_with(1280, 900, 1).await
     }
 
-    /// Same, with a window size.
-    pub async fn start_sized(width: u32, height: u32) -> anyhow::Result<Self> {
+    /// Same, with a window size and a device scale factor (3 to compare with the 3× references).
+    pub async fn start_with(width: u32, height: u32, scale: u32) -> anyhow::Result<Self> {
         let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let port = free_port()?;
         let driver = Command::new(&chromedriver)
@@ -116,7 +116,7 @@ impl Browser {
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--hide-scrollbars", "--force-device-scale-factor=1",
+                    "--disable-dev-shm-usage", "--hide-scrollbars", format!("--force-device-scale-factor={scale}"),
                     format!("--window-size={width},{height}"),
                     format!("--user-data-dir={}", profile.0.display()),
                 ]
@@ -152,6 +152,11 @@ impl Browser {
     /// Text of the element matching `css`, once it appears.
     pub async fn text(&self, css: &str) -> anyhow::Result<String> {
         Ok(self.wait(css).await?.text().await?)
+    }
+
+    /// Runs a script and returns its JSON result.
+    pub async fn js(&self, script: &str) -> anyhow::Result<serde_json::Value> {
+        Ok(self.client.execute(script, vec![]).await?)
     }
 
     /// Saves a PNG screenshot under `target/e2e-screenshots/<name>.png`.

@@ -55,6 +55,12 @@ pub fn ConnectButton(
         }
         .into_any(),
     };
+    // Lets tests and benchmarks read "navigation → button visible" from the Performance API.
+    Effect::new(|_| {
+        if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+            let _ = performance.mark("connect-button-visible");
+        }
+    });
     view! {
         <div class=format!("fr-connect-group connect-group {}-group", name.to_lowercase())>
             {intro.then(|| view! { <p class="fr-text--md fr-mb-2w connect-intro">{intro_text}</p> })}
