@@ -122,6 +122,12 @@ impl Browser {
                 ]
             }
         });
+        // Chromium will not open a window narrower than 500 px: emulate narrow screens.
+        let mut caps = caps;
+        if width < 500 {
+            caps["goog:chromeOptions"]["mobileEmulation"] =
+                serde_json::json!({ "deviceMetrics": { "width": width, "height": height, "pixelRatio": scale } });
+        }
         let caps = match caps {
             serde_json::Value::Object(map) => map,
             _ => unreachable!("a JSON object"),
@@ -157,6 +163,37 @@ impl Browser {
     /// Runs a script and returns its JSON result.
     pub async fn js(&self, script: &str) -> anyhow::Result<serde_json::Value> {
         Ok(self.client.execute(script, vec![]).await?)
+    }
+
+    /// Signs in through the SPA's button, the simulator's mire and its FI (demo agent `test`).
+    pub async fn sign_in(&self, kit: &Kit) -> anyhow::Result<()> {
+        self.client.goto(&kit.url).await?;
+        self.wait("#connect-button").await?.click().await?;
+        self.wait("input#email").await?.send_keys("test@fia1.fr").await?;
+        self.wait("form button[type=submit]").await?.click().await?;
+        self.wait("input#password").await?.send_keys("123").await?;
+        self.wait("#fi-submit").await?.click().await?;
+        self.wait("#welcome").await?;
+        Ok(())
+    }
+
+    /// Runs axe-core (from the `axe-core` npm package installed by the SPA build) on the current
+    /// page and returns its serious and critical violations as `id (impact): nodes`.
+    pub async fn serious_accessibility_violations(&self) -> anyhow::Result<Vec<String>> {
+        let axe = std::fs::read_to_string(workspace_root().join("frontend/node_modules/axe-core/axe.min.js"))
+            .context("axe-core is missing: run ./x build-spa")?;
+        self.client.execute(&axe, vec![]).await?;
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations
+                   .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                   .map(v => `${v.id} (${v.impact}): ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)));",
+                vec![],
+            )
+            .await?;
+        Ok(serde_json::from_value(found)?)
     }
 
     /// Saves a PNG screenshot under `target/e2e-screenshots/<name>.png`.

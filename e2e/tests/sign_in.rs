@@ -17,16 +17,8 @@ async fn an_agent_signs_in_sees_their_profile_and_signs_out() -> anyhow::Result<
 
 async fn walk(kit: &Kit, browser: &Browser) -> anyhow::Result<()> {
     let c = &browser.client;
-    c.goto(&kit.url).await?;
-    browser.wait("#connect-button").await?.click().await?;
-
-    // The simulator's mire, then the test FI.
-    browser.wait("input#email").await?.send_keys("test@fia1.fr").await?;
-    browser.wait("form button[type=submit]").await?.click().await?;
-    browser.wait("input#password").await?.send_keys("123").await?;
-    browser.wait("#fi-submit").await?.click().await?;
-
-    // Back on the SPA, signed in.
+    // The SPA's button, the simulator's mire and FI, back on the SPA signed in.
+    browser.sign_in(kit).await?;
     let welcome = browser.text("#welcome").await?;
     assert!(welcome.contains("Angela Claire Louise DUBOIS"), "welcome: {welcome}");
     assert_eq!(browser.text("#claim-given-name").await?, "Angela Claire Louise");
