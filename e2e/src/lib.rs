@@ -76,10 +76,13 @@ pub struct Browser {
     _profile: TempDir,
 }
 
+/// The browser's profile directory; when dropped (even after a failed assertion), the Chromium
+/// processes using it are killed, since chromedriver leaves them behind when it is killed.
 struct TempDir(PathBuf);
 
 impl Drop for TempDir {
     fn drop(&mut self) {
+        let _ = std::process::Command::new("pkill").arg("-f").arg(format!("--user-data-dir={}", self.0.display())).status();
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
@@ -204,7 +207,7 @@ impl Browser {
         Ok(path)
     }
 
-    /// Closes the browser session and stops chromedriver.
+    /// Closes the browser session and stops chromedriver (and Chromium, see `Drop`).
     pub async fn close(mut self) -> anyhow::Result<()> {
         let result = self.client.clone().close().await;
         let _ = self.driver.kill().await;
