@@ -41,10 +41,8 @@ impl Kit {
         }
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
-        let mut settings = Settings::default();
-        settings.listen = addr;
-        settings.public_url = format!("http://{addr}/").parse()?;
-        settings.spa_dir = spa_dir;
+        let mut settings =
+            Settings { listen: addr, public_url: format!("http://{addr}/").parse()?, spa_dir, ..Settings::default() };
         settings.session.store = SessionStoreSettings::Memory;
         let mut config = simulator::SimulatorConfig::demo();
         let client = config.clients.first_mut().context("demo client")?;
