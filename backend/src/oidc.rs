@@ -304,7 +304,12 @@ impl RelyingParty {
             .set_pkce_verifier(PkceCodeVerifier::new(transaction.pkce_verifier.clone()))
             .request_async(&self.http)
             .await
-            .map_err(|e| OidcError::TokenRejected(describe_token_error(&e)))?;
+            .map_err(|e| match e {
+                // The provider answered with an OAuth error (invalid_grant…): it refused the code.
+                openidconnect::RequestTokenError::ServerResponse(_) => OidcError::TokenRejected(describe_token_error(&e)),
+                // Unreachable, timed out, or an answer that is not a token response.
+                _ => OidcError::Provider(format!("token endpoint: {}", describe_token_error(&e))),
+            })?;
         let id_token: &CoreIdToken =
             token.id_token().ok_or_else(|| OidcError::IdToken("the token response has no id_token".into()))?;
         let nonce = Nonce::new(transaction.nonce.clone());

@@ -2,6 +2,8 @@
 //! ephemeral loopback ports, and headless Chromium driven through a chromedriver that the
 //! harness starts on a free port and always stops.
 
+pub mod http;
+
 use anyhow::{Context, bail};
 use backend::settings::{SessionStoreSettings, Settings};
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -29,12 +31,19 @@ pub struct Kit {
     pub url: String,
     /// The simulator (faults, key rotation).
     pub simulator: simulator::RunningSimulator,
+    /// The backend's settings.
+    pub settings: Settings,
     server: tokio::task::JoinHandle<()>,
 }
 
 impl Kit {
     /// Starts the simulator (demo configuration) and the backend with in-memory sessions.
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_configured(|_| {}).await
+    }
+
+    /// Same, letting the test adjust the backend's settings first (store, timeouts…).
+    pub async fn start_configured(configure: impl FnOnce(&mut Settings)) -> anyhow::Result<Self> {
         let spa_dir = workspace_root().join("dist");
         if !spa_dir.join("index.html").exists() {
             bail!("the SPA is not built: run `./x build-spa` (or `./x test`) first");
@@ -44,6 +53,7 @@ impl Kit {
         let mut settings =
             Settings { listen: addr, public_url: format!("http://{addr}/").parse()?, spa_dir, ..Settings::default() };
         settings.session.store = SessionStoreSettings::Memory;
+        configure(&mut settings);
         let mut config = simulator::SimulatorConfig::demo();
         let client = config.clients.first_mut().context("demo client")?;
         client.redirect_uris = vec![settings.redirect_uri().to_string()];
@@ -52,12 +62,33 @@ impl Kit {
         settings.provider.client_secret = client.client_secret.clone();
         let simulator = simulator::Simulator::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
         settings.provider.issuer = Some(simulator.issuer().parse()?);
-        let router = backend::App::new(settings)?.router().await?;
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
-        Ok(Kit { url: format!("http://{addr}/"), simulator, server })
+        let server = serve(listener, settings.clone()).await?;
+        Ok(Kit { url: format!("http://{addr}/"), simulator, settings, server })
     }
+
+    /// Stops the backend and starts a new one on the same address with the same settings
+    /// (a restart: what survives depends on the session store).
+    pub async fn restart_backend(&mut self) -> anyhow::Result<()> {
+        self.server.abort();
+        let _ = (&mut self.server).await;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let listener = loop {
+            match TcpListener::bind(self.settings.listen).await {
+                Ok(listener) => break listener,
+                Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(20)).await,
+                Err(error) => bail!("cannot rebind {}: {error}", self.settings.listen),
+            }
+        };
+        self.server = serve(listener, self.settings.clone()).await?;
+        Ok(())
+    }
+}
+
+async fn serve(listener: TcpListener, settings: Settings) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let router = backend::App::new(settings)?.router().await?;
+    Ok(tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    }))
 }
 
 impl Drop for Kit {
