@@ -1,0 +1,131 @@
+//! Faults around the backend (issue: hostile-provider and fault suite): a restart in the middle
+//! of a sign-in, the SQLite session surviving a restart, an unwritable SQLite file, a slow JWKS,
+//! and malformed or oversized input on every endpoint (always a 4xx with a message, never a 5xx).
+
+use backend::settings::SessionStoreSettings;
+use e2e::Kit;
+use e2e::http::HttpAgent;
+use simulator::Faults;
+use std::time::Duration;
+
+fn temp_db(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("kit-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir.join("sessions.sqlite")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_in_the_middle_of_a_sign_in_loses_nothing_with_sqlite() -> anyhow::Result<()> {
+    let db = temp_db("restart");
+    let mut kit = Kit::start_configured(|s| s.session.store = SessionStoreSettings::Sqlite { path: db.clone() }).await?;
+    let agent = HttpAgent::new();
+    let callback = agent.authorize(&kit, "test@fia1.fr", "test", "123").await?;
+    kit.restart_backend().await?;
+    let answer = agent.get(&callback).await?;
+    anyhow::ensure!(answer.status == 303, "the sign-in completes after a restart: {} {}", answer.status, answer.body);
+    kit.restart_backend().await?;
+    let me = agent.get(&format!("{}api/me", kit.url)).await?;
+    anyhow::ensure!(me.status == 200, "the session survives a restart: {} {}", me.status, me.body);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_with_memory_sessions_asks_to_sign_in_again() -> anyhow::Result<()> {
+    let mut kit = Kit::start().await?;
+    let agent = HttpAgent::new();
+    let callback = agent.authorize(&kit, "test@fia1.fr", "test", "123").await?;
+    kit.restart_backend().await?;
+    let answer = agent.get(&callback).await?;
+    anyhow::ensure!(answer.status == 400 && answer.body.contains("invalid_state"), "{} {}", answer.status, answer.body);
+    anyhow::ensure!(answer.body.contains("Please sign in again"), "a way forward: {}", answer.body);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unwritable_sqlite_file_is_a_clear_error_at_start() -> anyhow::Result<()> {
+    let error = Kit::start_configured(|s| {
+        s.session.store = SessionStoreSettings::Sqlite { path: "/proc/kit-cannot-write-here/sessions.sqlite".into() }
+    })
+    .await
+    .err()
+    .ok_or_else(|| anyhow::anyhow!("the backend started with an unwritable session store"))?;
+    let message = format!("{error:#}");
+    anyhow::ensure!(message.contains("session store") && message.contains("/proc/kit-cannot-write-here"), "{message}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_provider_within_the_timeout_still_signs_in() -> anyhow::Result<()> {
+    let kit = Kit::start().await?;
+    kit.simulator.simulator.set_faults(Faults { delay: Some(Duration::from_millis(700)), ..Faults::default() });
+    let agent = HttpAgent::new();
+    let answer = agent.sign_in(&kit).await?;
+    anyhow::ensure!(answer.status == 303, "{} {}", answer.status, answer.body);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_and_oversized_input_gets_a_4xx_never_a_5xx() -> anyhow::Result<()> {
+    let kit = Kit::start().await?;
+    let agent = HttpAgent::new();
+    let huge = "a".repeat(20_000);
+    let paths = [
+        "auth/login".to_owned(),
+        "auth/callback".to_owned(),
+        "auth/logout/callback".to_owned(),
+        "api/me".to_owned(),
+    ];
+    let queries = [
+        format!("?return_to={huge}"),
+        format!("?state={huge}&code={huge}"),
+        "?state=%FF%FE&code=%C3%28".to_owned(),
+        "?prompt=consent".to_owned(),
+        "?login_hint=%00".to_owned(),
+        "?state=a&state=b".to_owned(),
+        "?error=%FF".to_owned(),
+    ];
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let mut checked = 0;
+    for path in &paths {
+        for query in &queries {
+            let url = format!("{}{path}{query}", kit.url);
+            let status = agent.get(&url).await?.status;
+            anyhow::ensure!(status.as_u16() < 500, "GET {path}{} → {status}", &query[..query.len().min(40)]);
+            checked += 1;
+        }
+        for (name, value) in [("cookie", format!("session={huge}")), ("cookie", "session=%FF%00;;;==".to_owned()), ("x-csrf-token", huge.clone())] {
+            let status = client.get(format!("{}{path}", kit.url)).header(name, value).send().await?.status();
+            anyhow::ensure!(status.as_u16() < 500, "GET {path} with a bad {name} → {status}");
+            checked += 1;
+        }
+    }
+    let status = client.post(format!("{}auth/logout", kit.url)).body(huge.repeat(100)).send().await?.status();
+    anyhow::ensure!(status.as_u16() < 500, "POST /auth/logout with a 2 MB body → {status}");
+    println!("{checked} malformed requests, all answered 4xx or 3xx");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_needs_the_anti_forgery_header_and_the_same_site() -> anyhow::Result<()> {
+    let kit = Kit::start().await?;
+    let agent = HttpAgent::new();
+    anyhow::ensure!(agent.sign_in(&kit).await?.status == 303);
+    let me: shared::Me = serde_json::from_str(&agent.get(&format!("{}api/me", kit.url)).await?.body)?;
+    let logout = format!("{}auth/logout", kit.url);
+    let without = agent.client.post(&logout).send().await?;
+    anyhow::ensure!(without.status() == 403, "no header → {}", without.status());
+    let wrong = agent.client.post(&logout).header(shared::CSRF_HEADER, "wrong").send().await?;
+    anyhow::ensure!(wrong.status() == 403, "wrong token → {}", wrong.status());
+    let cross_site = agent
+        .client
+        .post(&logout)
+        .header(shared::CSRF_HEADER, &me.csrf_token)
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await?;
+    anyhow::ensure!(cross_site.status() == 403, "cross-site → {}", cross_site.status());
+    anyhow::ensure!(agent.get(&format!("{}api/me", kit.url)).await?.status == 200, "still signed in after refused logouts");
+    let ok = agent.client.post(&logout).header(shared::CSRF_HEADER, &me.csrf_token).send().await?;
+    anyhow::ensure!(ok.status() == 200, "genuine logout → {}", ok.status());
+    Ok(())
+}
