@@ -19,7 +19,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use settings::{SessionStoreSettings, Settings};
 use std::sync::Arc;
-use tower_sessions::{MemoryStore, ExpiredDeletion};
+use axum::extract::State;
+use tower_sessions::{ExpiredDeletion, MemoryStore, SessionStore};
+use tower_sessions_redis_store::RedisStore;
+use tower_sessions_redis_store::fred::prelude as redis;
 use tower_sessions_sqlx_store::SqliteStore;
 use tower_sessions_sqlx_store::sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 
@@ -67,8 +70,31 @@ impl App {
     /// `/auth/*`, `/api/*`, `/healthz`, `/readyz`, `/metrics`, and the SPA, with the session
     /// layer over the configured store and the security headers.
     pub async fn router(self) -> anyhow::Result<Router> {
+        let store = self.state.settings.session.store.clone();
+        Ok(match store {
+            SessionStoreSettings::Memory => self.with_store(MemoryStore::default()),
+            SessionStoreSettings::Sqlite { path } => self.with_store(sqlite_store(&path).await?),
+            SessionStoreSettings::Redis { url } => self.with_store(redis_store(&url).await?),
+        })
+    }
+
+    fn with_store<S: SessionStore + Clone>(self, store: S) -> Router {
         let settings = self.state.settings.clone();
-        let routes = Router::new()
+        let secure = settings.secure_cookies();
+        let probe = store.clone();
+        let ready = move |State(app): State<AppState>| async move {
+            let checks = async {
+                app.rp.ready().await.map_err(|e| e.to_string())?;
+                probe.load(&tower_sessions::session::Id::default()).await.map_err(|e| format!("session store: {e}"))?;
+                Ok::<_, String>(())
+            };
+            match checks.await {
+                Ok(()) => "ready".into_response(),
+                Err(reason) => error::AppError::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "not_ready", reason).into_response(),
+            }
+        };
+        let csp = content_security_policy(&spa::inline_script_hashes(&settings.spa_dir));
+        Router::new()
             .route("/auth/login", get(auth::login))
             .route("/auth/callback", get(auth::callback))
             .route("/auth/logout", post(auth::logout))
@@ -78,22 +104,16 @@ impl App {
             .layer(axum::middleware::map_response(no_store))
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(ready))
-            .route("/metrics", get(|axum::extract::State(app): axum::extract::State<AppState>| async move { app.metrics.render() }))
+            .route("/metrics", get(|State(app): State<AppState>| async move { app.metrics.render() }))
             .with_state(self.state)
-            .merge(spa::router(&settings.spa_dir));
-        let secure = settings.secure_cookies();
-        let routes = match &settings.session.store {
-            SessionStoreSettings::Memory => routes.layer(session::layer(MemoryStore::default(), &settings.session, secure)),
-            SessionStoreSettings::Sqlite { path } => {
-                let store = sqlite_store(path).await?;
-                routes.layer(session::layer(store, &settings.session, secure))
-            }
-        };
-        let csp = content_security_policy(&spa::inline_script_hashes(&settings.spa_dir));
-        Ok(routes.layer(axum::middleware::map_response(move |response: Response| {
-            let csp = csp.clone();
-            async move { security_headers(response, &csp, secure) }
-        })))
+            .merge(spa::router(&settings.spa_dir))
+            .layer(session::layer(store, &settings.session, secure))
+            // tower-sessions answers a bare 500 when it cannot save: say what happened instead.
+            .layer(axum::middleware::map_response(store_failure_is_503))
+            .layer(axum::middleware::map_response(move |response: Response| {
+                let csp = csp.clone();
+                async move { security_headers(response, &csp, secure) }
+            }))
     }
 }
 
@@ -120,11 +140,35 @@ async fn sqlite_store(path: &std::path::Path) -> anyhow::Result<SqliteStore> {
     Ok(store)
 }
 
-async fn ready(axum::extract::State(app): axum::extract::State<AppState>) -> Response {
-    match app.rp.ready().await {
-        Ok(()) => "ready".into_response(),
-        Err(error) => error::AppError::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "not_ready", error.to_string()).into_response(),
+/// Connects to Redis (failing clearly if it is unreachable at start) with a pool that reconnects
+/// by itself and bounded command timeouts, so an outage is a quick 503 rather than a hang.
+async fn redis_store(url: &str) -> anyhow::Result<RedisStore<redis::Pool>> {
+    use redis::{Builder, ClientLike, Config, ReconnectPolicy};
+    let shown = url.split('@').next_back().unwrap_or_default();
+    let config = Config::from_url(url).map_err(|e| anyhow::anyhow!("session store: invalid Redis URL `{shown}`: {e}"))?;
+    let pool = Builder::from_config(config)
+        .with_performance_config(|p| p.default_command_timeout = std::time::Duration::from_secs(2))
+        .with_connection_config(|c| {
+            c.connection_timeout = std::time::Duration::from_secs(2);
+            c.max_command_attempts = 1;
+        })
+        .set_policy(ReconnectPolicy::new_constant(0, 250))
+        .build_pool(4)
+        .map_err(|e| anyhow::anyhow!("session store: Redis at {shown}: {e}"))?;
+    pool.connect();
+    tokio::time::timeout(std::time::Duration::from_secs(5), pool.wait_for_connect())
+        .await
+        .map_err(|_| anyhow::anyhow!("session store: cannot reach Redis at {shown} (5 s)"))?
+        .map_err(|e| anyhow::anyhow!("session store: cannot reach Redis at {shown}: {e}"))?;
+    Ok(RedisStore::new(pool))
+}
+
+async fn store_failure_is_503(response: Response) -> Response {
+    use axum::body::HttpBody;
+    if response.status() == axum::http::StatusCode::INTERNAL_SERVER_ERROR && response.body().size_hint().exact() == Some(0) {
+        return error::AppError::session_store("the session could not be saved").into_response();
     }
+    response
 }
 
 async fn no_store(mut response: Response) -> Response {

@@ -89,6 +89,11 @@ pub enum SessionStoreSettings {
         /// The database file.
         path: PathBuf,
     },
+    /// Redis, shared by several instances (`redis://host:port/db`).
+    Redis {
+        /// The server's URL.
+        url: String,
+    },
 }
 
 /// Session lifetimes and storage.

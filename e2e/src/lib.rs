@@ -3,6 +3,7 @@
 //! harness starts on a free port and always stops.
 
 pub mod http;
+pub mod redis;
 
 use anyhow::{Context, bail};
 use backend::settings::{SessionStoreSettings, Settings};
@@ -64,6 +65,14 @@ impl Kit {
         settings.provider.issuer = Some(simulator.issuer().parse()?);
         let server = serve(listener, settings.clone()).await?;
         Ok(Kit { url: format!("http://{addr}/"), simulator, settings, server })
+    }
+
+    /// Starts another backend instance with the same settings (same public URL, as behind a
+    /// load balancer) on a new port; returns its base URL and task.
+    pub async fn spawn_instance(&self) -> anyhow::Result<(String, tokio::task::JoinHandle<()>)> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let url = format!("http://{}/", listener.local_addr()?);
+        Ok((url, serve(listener, self.settings.clone()).await?))
     }
 
     /// Stops the backend and starts a new one on the same address with the same settings

@@ -1,0 +1,280 @@
+//! The harness every integration test shares: the backend bound on `127.0.0.1:0` first, then the
+//! simulator with a client registered for that port, then the backend served on the listener;
+//! and a "browser" (reqwest with a cookie jar, no automatic redirects) that steps through the
+//! mire and the FI so a test can stop or tamper at any step.
+
+#![allow(dead_code, missing_docs)]
+
+use anyhow::{Context, bail, ensure};
+use backend::settings::{SessionStoreSettings, Settings, SigningAlg};
+use reqwest::header::{LOCATION, SET_COOKIE};
+use reqwest::{Client, StatusCode, redirect::Policy};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// A temporary SPA `dist/` with fake files: an index, a hashed Wasm file, precompressed copies.
+pub fn fake_spa() -> anyhow::Result<tempfile::TempDir> {
+    let dir = tempfile::tempdir()?;
+    let index = "<!doctype html><html><head><title>SPA</title><script type=\"module\">import init from '/frontend-0123456789abcdef.js';init();</script></head><body>index</body></html>";
+    std::fs::write(dir.path().join("index.html"), index)?;
+    std::fs::write(dir.path().join("frontend-0123456789abcdef_bg.wasm"), b"\0asm\x01\0\0\0")?;
+    std::fs::write(dir.path().join("frontend-0123456789abcdef.js"), "export default function init() {}")?;
+    std::fs::write(dir.path().join("frontend-0123456789abcdef.js.br"), b"brotli bytes")?;
+    std::fs::write(dir.path().join("frontend-0123456789abcdef.js.gz"), b"gzip bytes")?;
+    std::fs::write(dir.path().join("robots.txt"), "User-agent: *\n")?;
+    Ok(dir)
+}
+
+/// The backend and the simulator on loopback.
+pub struct Kit {
+    /// `http://127.0.0.1:<port>/`.
+    pub url: String,
+    /// The simulator (faults, key rotation).
+    pub simulator: simulator::RunningSimulator,
+    /// The settings the backend runs with.
+    pub settings: Settings,
+    /// The fake SPA directory (kept alive as long as the kit).
+    pub spa: tempfile::TempDir,
+    server: tokio::task::JoinHandle<()>,
+}
+
+fn simulator_alg(alg: SigningAlg) -> simulator::SigningAlg {
+    match alg {
+        SigningAlg::ES256 => simulator::SigningAlg::ES256,
+        SigningAlg::RS256 => simulator::SigningAlg::RS256,
+        SigningAlg::HS256 => simulator::SigningAlg::HS256,
+    }
+}
+
+impl Kit {
+    /// ES256, in-memory sessions.
+    pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Lets the test adjust the settings (algorithm, store…) before anything starts.
+    pub async fn start_with(configure: impl FnOnce(&mut Settings)) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let spa = fake_spa()?;
+        let mut settings = Settings {
+            listen: addr,
+            public_url: format!("http://{addr}/").parse()?,
+            spa_dir: spa.path().to_owned(),
+            ..Settings::default()
+        };
+        settings.session.store = SessionStoreSettings::Memory;
+        configure(&mut settings);
+        let simulator = spawn_simulator(&mut settings).await?;
+        let server = serve(listener, settings.clone()).await?;
+        Ok(Kit { url: format!("http://{addr}/"), simulator, settings, spa, server })
+    }
+
+    /// A second backend instance with the same settings (same provider, same store) on another port.
+    /// Its redirect URIs are not registered, so it serves `/api/me` and logout only.
+    pub async fn another_backend(&self) -> anyhow::Result<(String, tokio::task::JoinHandle<()>)> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let server = serve(listener, self.settings.clone()).await?;
+        Ok((format!("http://{addr}/"), server))
+    }
+
+    /// Stops the backend and serves a new one on the same address with the same settings.
+    pub async fn restart_backend(&mut self) -> anyhow::Result<()> {
+        self.server.abort();
+        let _ = (&mut self.server).await;
+        let listener = TcpListener::bind(self.settings.listen).await.context("rebinding the backend's port")?;
+        self.server = serve(listener, self.settings.clone()).await?;
+        Ok(())
+    }
+
+    /// The simulator's origin (`http://127.0.0.1:<port>`).
+    pub fn simulator_origin(&self) -> String {
+        format!("http://{}", self.simulator.addr)
+    }
+
+    /// `url` joined to the backend's base.
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{}", self.url, path.trim_start_matches('/'))
+    }
+}
+
+impl Drop for Kit {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Starts the demo simulator with its client registered for this backend and `settings.provider.alg`.
+pub async fn spawn_simulator(settings: &mut Settings) -> anyhow::Result<simulator::RunningSimulator> {
+    let mut config = simulator::SimulatorConfig::demo();
+    let client = config.clients.first_mut().context("the demo simulator has a client")?;
+    client.redirect_uris = vec![settings.redirect_uri().to_string()];
+    client.post_logout_redirect_uris = vec![settings.post_logout_redirect_uri().to_string()];
+    client.home_url = settings.public_url.to_string();
+    client.alg = simulator_alg(settings.provider.alg);
+    settings.provider.client_id = client.client_id.clone();
+    settings.provider.client_secret = client.client_secret.clone();
+    let simulator = simulator::Simulator::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
+    settings.provider.issuer = Some(simulator.issuer().parse()?);
+    Ok(simulator)
+}
+
+/// Serves `App::new(settings)?.router().await?` on `listener`, with the peer address available.
+pub async fn serve(listener: TcpListener, settings: Settings) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let router = backend::App::new(settings)?.router().await?;
+    Ok(tokio::spawn(async move {
+        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
+    }))
+}
+
+/// One answer, read in full.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub set_cookies: Vec<String>,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    async fn read(response: reqwest::Response) -> anyhow::Result<Self> {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let location = headers.get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let set_cookies = headers.get_all(SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect();
+        Ok(Answer { status, location, set_cookies, headers, body: response.text().await? })
+    }
+
+    /// The `Location` header, or an error naming the step.
+    pub fn next(&self, step: &str) -> anyhow::Result<String> {
+        self.location.clone().with_context(|| format!("{step}: expected a redirect, got {} {}", self.status, self.body))
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> anyhow::Result<serde_json::Value> {
+        serde_json::from_str(&self.body).with_context(|| format!("not JSON ({}): {}", self.status, self.body))
+    }
+
+    /// Asserts an error page or JSON error with this status and stable name.
+    pub fn expect_error(&self, status: u16, name: &str) -> anyhow::Result<()> {
+        ensure!(self.status.as_u16() == status && self.body.contains(name), "expected {status} {name}, got {} {}", self.status, self.body);
+        ensure!(!self.set_cookies.iter().any(|c| !is_removal(c)), "a failure set a session cookie: {:?}", self.set_cookies);
+        Ok(())
+    }
+}
+
+/// Whether a `Set-Cookie` only removes a cookie.
+pub fn is_removal(set_cookie: &str) -> bool {
+    set_cookie.contains("Max-Age=0") || set_cookie.to_ascii_lowercase().contains("expires=thu, 01 jan 1970")
+}
+
+/// A browser without a browser.
+pub struct Browser {
+    pub client: Client,
+    pub jar: Arc<reqwest::cookie::Jar>,
+}
+
+impl Browser {
+    pub fn new() -> Self {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let client = Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(Policy::none())
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .unwrap_or_default();
+        Browser { client, jar }
+    }
+
+    pub async fn get(&self, url: &str) -> anyhow::Result<Answer> {
+        Answer::read(self.client.get(url).send().await?).await
+    }
+
+    pub async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> anyhow::Result<Answer> {
+        Answer::read(self.client.post(url).form(form).send().await?).await
+    }
+
+    /// The cookies the jar would send to `url`.
+    pub fn cookies_for(&self, url: &str) -> String {
+        use reqwest::cookie::CookieStore;
+        url.parse().ok().and_then(|u| self.jar.cookies(&u)).and_then(|v| v.to_str().ok().map(str::to_owned)).unwrap_or_default()
+    }
+
+    /// The value of the session cookie this jar holds for the kit.
+    pub fn session_cookie(&self, kit: &Kit) -> Option<String> {
+        self.cookies_for(&kit.url)
+            .split("; ")
+            .find_map(|pair| pair.strip_prefix("session=").map(str::to_owned))
+    }
+
+    /// `GET /auth/login` (with an optional query), returning the authorization URL.
+    pub async fn start_login(&self, kit: &Kit, query: &str) -> anyhow::Result<String> {
+        let answer = self.get(&kit.at(&format!("auth/login{query}"))).await?;
+        let url = answer.next("/auth/login")?;
+        ensure!(url.starts_with(&kit.simulator_origin()), "/auth/login goes to the provider: {url}");
+        Ok(url)
+    }
+
+    /// Follows an authorization URL through the mire and the demo FI, and returns the
+    /// backend's callback URL (not yet visited).
+    pub async fn through_provider(&self, kit: &Kit, authorize: &str) -> anyhow::Result<String> {
+        let next = self.get(authorize).await?.next("authorize")?;
+        if next.starts_with(&kit.url) {
+            return Ok(next); // The provider's session is still open: straight back.
+        }
+        let origin = kit.simulator_origin();
+        let mire = format!("{origin}{next}");
+        let fi = self.post_form(&mire, &[("email", "test@fia1.fr")]).await?.next("mire")?;
+        let fi = format!("{origin}{}", fi.split('?').next().unwrap_or_default());
+        let callback = self.post_form(&fi, &[("login", "test"), ("password", "123")]).await?.next("FI")?;
+        if !callback.starts_with(&kit.url) {
+            bail!("the provider did not come back to the backend: {callback}");
+        }
+        Ok(callback)
+    }
+
+    /// From `/auth/login` to the callback URL.
+    pub async fn authorize(&self, kit: &Kit) -> anyhow::Result<String> {
+        let authorize = self.start_login(kit, "").await?;
+        self.through_provider(kit, &authorize).await
+    }
+
+    /// A whole sign-in; returns the callback's answer.
+    pub async fn sign_in(&self, kit: &Kit) -> anyhow::Result<Answer> {
+        let callback = self.authorize(kit).await?;
+        self.get(&callback).await
+    }
+
+    /// `GET /api/me` at a backend's base URL.
+    pub async fn me(&self, base: &str) -> anyhow::Result<Answer> {
+        self.get(&format!("{base}api/me")).await
+    }
+
+    /// The CSRF token from `/api/me`.
+    pub async fn csrf_token(&self, base: &str) -> anyhow::Result<String> {
+        let me = self.me(base).await?;
+        ensure!(me.status == 200, "signed in: {} {}", me.status, me.body);
+        me.json()?["csrf_token"].as_str().map(str::to_owned).context("csrf_token in /api/me")
+    }
+
+    /// `POST /auth/logout` with the CSRF header, as the SPA sends it.
+    pub async fn logout(&self, base: &str) -> anyhow::Result<Answer> {
+        let token = self.csrf_token(base).await?;
+        let response = self
+            .client
+            .post(format!("{base}auth/logout"))
+            .header(shared::CSRF_HEADER, token)
+            .header("sec-fetch-site", "same-origin")
+            .send()
+            .await?;
+        Answer::read(response).await
+    }
+}

@@ -1,0 +1,69 @@
+//! Several backend instances sharing one real Redis (Debian's redis-server on a free loopback
+//! port): a session opened on one is seen and closed on the other; a Redis outage is a clear 503
+//! and the service comes back by itself when Redis does.
+
+use backend::settings::SessionStoreSettings;
+use e2e::Kit;
+use e2e::http::HttpAgent;
+use e2e::redis::RedisServer;
+use std::time::{Duration, Instant};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_sessions_through_redis() -> anyhow::Result<()> {
+    let redis = RedisServer::start()?;
+    let kit = Kit::start_configured(|s| s.session.store = SessionStoreSettings::Redis { url: redis.url() }).await?;
+    let (other, _task) = kit.spawn_instance().await?;
+    let agent = HttpAgent::new();
+
+    // Sign in through the first instance, read the profile through the second.
+    anyhow::ensure!(agent.sign_in(&kit).await?.status == 303, "sign-in through instance 1");
+    let me = agent.get(&format!("{other}api/me")).await?;
+    anyhow::ensure!(me.status == 200, "instance 2 sees the session: {} {}", me.status, me.body);
+    let me: shared::Me = serde_json::from_str(&me.body)?;
+
+    // Sign out through the second instance, AgentConnect's session/end, and its callback.
+    let logout = agent.client.post(format!("{other}auth/logout")).header(shared::CSRF_HEADER, &me.csrf_token).send().await?;
+    anyhow::ensure!(logout.status() == 200, "logout through instance 2: {}", logout.status());
+    let redirect: shared::LogoutResponse = logout.json().await?;
+    let back = agent.get(&redirect.redirect).await?.next("session/end")?;
+    let back = back.replace(kit.url.trim_end_matches('/'), other.trim_end_matches('/'));
+    anyhow::ensure!(agent.get(&back).await?.status == 303, "logout callback on instance 2");
+
+    for instance in [&kit.url, &other] {
+        let status = agent.get(&format!("{instance}api/me")).await?.status;
+        anyhow::ensure!(status == 401, "the session is gone on {instance}: {status}");
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_outage_is_a_clear_503_and_heals_by_itself() -> anyhow::Result<()> {
+    let mut redis = RedisServer::start()?;
+    let kit = Kit::start_configured(|s| s.session.store = SessionStoreSettings::Redis { url: redis.url() }).await?;
+    let agent = HttpAgent::new();
+    anyhow::ensure!(agent.sign_in(&kit).await?.status == 303);
+    let me_url = format!("{}api/me", kit.url);
+
+    redis.stop();
+    let during = agent.get(&me_url).await?;
+    anyhow::ensure!(during.status == 503, "during the outage: {} {}", during.status, during.body);
+    anyhow::ensure!(during.body.contains("temporarily unavailable"), "a clear message: {}", during.body);
+    let login = HttpAgent::new().get(&format!("{}auth/login", kit.url)).await?;
+    anyhow::ensure!(login.status == 503, "starting a sign-in during the outage: {} {}", login.status, login.body);
+    let ready = agent.get(&format!("{}readyz", kit.url)).await?;
+    anyhow::ensure!(ready.status == 503 && ready.body.contains("session store"), "readyz: {} {}", ready.status, ready.body);
+
+    // Redis comes back (empty: no persistence): the service answers again, with no restart.
+    redis.resume()?;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let status = agent.get(&me_url).await?.status;
+        if status == 401 {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "still {status} 15 s after Redis returned");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::ensure!(HttpAgent::new().sign_in(&kit).await?.status == 303, "signing in works again");
+    Ok(())
+}
