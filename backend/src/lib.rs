@@ -72,13 +72,14 @@ impl App {
     pub async fn router(self) -> anyhow::Result<Router> {
         let store = self.state.settings.session.store.clone();
         Ok(match store {
-            SessionStoreSettings::Memory => self.with_store(MemoryStore::default()),
-            SessionStoreSettings::Sqlite { path } => self.with_store(sqlite_store(&path).await?),
-            SessionStoreSettings::Redis { url } => self.with_store(redis_store(&url).await?),
+            SessionStoreSettings::Memory => self.router_with_store(MemoryStore::default()),
+            SessionStoreSettings::Sqlite { path } => self.router_with_store(sqlite_store(&path).await?),
+            SessionStoreSettings::Redis { url } => self.router_with_store(redis_store(&url).await?),
         })
     }
 
-    fn with_store<S: SessionStore + Clone>(self, store: S) -> Router {
+    /// The same router over a session store of the caller's choice (tests, custom stores).
+    pub fn router_with_store<S: SessionStore + Clone>(self, store: S) -> Router {
         let settings = self.state.settings.clone();
         let secure = settings.secure_cookies();
         let probe = store.clone();
