@@ -302,7 +302,7 @@ impl RelyingParty {
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| OidcError::Provider(format!("the provider publishes no token endpoint: {e}")))?
             .set_pkce_verifier(PkceCodeVerifier::new(transaction.pkce_verifier.clone()))
-            .request_async(&self.http)
+            .request_async(&|request| send_bounded(self.http.clone(), request))
             .await
             .map_err(|e| match e {
                 // The provider answered with an OAuth error (invalid_grant…): it refused the code.
@@ -325,6 +325,16 @@ impl RelyingParty {
         .map_err(|e| OidcError::IdToken(e.to_string()))?;
         let sub = claims.subject().as_str().to_owned();
         let access_token = token.access_token().secret().clone();
+        // ES256, RS256 and HS256 all hash with SHA-256: at_hash is its left half, base64url.
+        if let Some(at_hash) = claims.access_token_hash() {
+            use sha2::Digest;
+            use base64::Engine;
+            let digest = sha2::Sha256::digest(access_token.as_bytes());
+            let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16]);
+            if at_hash.as_str() != expected {
+                return Err(OidcError::IdToken("at_hash does not match the access token".into()));
+            }
+        }
         let userinfo = self.userinfo(&discovered, &access_token, &sub).await?;
         let agent = AgentClaims::from_userinfo(&userinfo).map_err(|e| OidcError::Userinfo(e.to_string()))?;
         Ok(SignIn {
@@ -435,6 +445,26 @@ impl RelyingParty {
             Err(OidcError::Provider(format!("revocation: HTTP {}", response.status())))
         }
     }
+}
+
+/// The HTTP client the `openidconnect` crate calls for the token request: reqwest with this
+/// relying party's timeouts, no redirects, and a bounded response body.
+async fn send_bounded(http: reqwest::Client, request: openidconnect::HttpRequest) -> Result<openidconnect::HttpResponse, OidcError> {
+    let (parts, body) = request.into_parts();
+    let mut response = http
+        .request(parts.method, parts.uri.to_string())
+        .headers(parts.headers)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| OidcError::Provider(e.to_string()))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = read_limited(&mut response).await?;
+    let mut answer = openidconnect::HttpResponse::new(body);
+    *answer.status_mut() = status;
+    *answer.headers_mut() = headers;
+    Ok(answer)
 }
 
 async fn read_limited(response: &mut reqwest::Response) -> Result<Vec<u8>, OidcError> {
