@@ -31,7 +31,11 @@ pub struct Kit {
     /// `http://127.0.0.1:<port>/`.
     pub url: String,
     /// The simulator (faults, key rotation).
-    pub simulator: simulator::RunningSimulator,
+    pub simulator: simulator::Simulator,
+    /// The TCP relay every client (browser and backend) reaches the simulator through.
+    pub relay: Relay,
+    /// The in-memory session store, when the test asked to look inside it.
+    pub store: Option<tower_sessions::MemoryStore>,
     /// The settings the backend runs with.
     pub settings: Settings,
     /// The fake SPA directory (kept alive as long as the kit).
@@ -66,9 +70,39 @@ impl Kit {
         };
         settings.session.store = SessionStoreSettings::Memory;
         configure(&mut settings);
-        let simulator = spawn_simulator(&mut settings).await?;
+        let (simulator, relay) = spawn_simulator(&mut settings).await?;
         let server = serve(listener, settings.clone()).await?;
-        Ok(Kit { url: format!("http://{addr}/"), simulator, settings, spa, server })
+        Ok(Kit { url: format!("http://{addr}/"), simulator, relay, store: None, settings, spa, server })
+    }
+
+    /// ES256 over a [`tower_sessions::MemoryStore`] the test can read (`kit.store`).
+    pub async fn start_with_visible_store() -> anyhow::Result<Self> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let spa = fake_spa()?;
+        let mut settings = Settings {
+            listen: addr,
+            public_url: format!("http://{addr}/").parse()?,
+            spa_dir: spa.path().to_owned(),
+            ..Settings::default()
+        };
+        settings.session.store = SessionStoreSettings::Memory;
+        let (simulator, relay) = spawn_simulator(&mut settings).await?;
+        let store = tower_sessions::MemoryStore::default();
+        let router = backend::App::new(settings.clone())?.router_with_store(store.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
+        });
+        Ok(Kit { url: format!("http://{addr}/"), simulator, relay, store: Some(store), settings, spa, server })
+    }
+
+    /// The server-side session record behind a browser's cookie (needs [`Kit::start_with_visible_store`]).
+    pub async fn session_record(&self, browser: &Browser) -> anyhow::Result<Option<tower_sessions::session::Record>> {
+        use tower_sessions::SessionStore;
+        let store = self.store.as_ref().context("start the kit with start_with_visible_store")?;
+        let Some(cookie) = browser.session_cookie(self) else { return Ok(None) };
+        let id: tower_sessions::session::Id = cookie.parse().map_err(|e| anyhow::anyhow!("session id: {e:?}"))?;
+        Ok(store.load(&id).await?)
     }
 
     /// A second backend instance with the same settings (same provider, same store) on another port.
@@ -91,7 +125,7 @@ impl Kit {
 
     /// The simulator's origin (`http://127.0.0.1:<port>`).
     pub fn simulator_origin(&self) -> String {
-        format!("http://{}", self.simulator.addr)
+        format!("http://{}", self.relay.addr)
     }
 
     /// `url` joined to the backend's base.
@@ -106,8 +140,9 @@ impl Drop for Kit {
     }
 }
 
-/// Starts the demo simulator with its client registered for this backend and `settings.provider.alg`.
-pub async fn spawn_simulator(settings: &mut Settings) -> anyhow::Result<simulator::RunningSimulator> {
+/// Starts the demo simulator with its client registered for this backend and `settings.provider.alg`,
+/// reachable only through a [`Relay`] (its issuer is the relay's address), so a test can cut it.
+pub async fn spawn_simulator(settings: &mut Settings) -> anyhow::Result<(simulator::Simulator, Relay)> {
     let mut config = simulator::SimulatorConfig::demo();
     let client = config.clients.first_mut().context("the demo simulator has a client")?;
     client.redirect_uris = vec![settings.redirect_uri().to_string()];
@@ -116,9 +151,77 @@ pub async fn spawn_simulator(settings: &mut Settings) -> anyhow::Result<simulato
     client.alg = simulator_alg(settings.provider.alg);
     settings.provider.client_id = client.client_id.clone();
     settings.provider.client_secret = client.client_secret.clone();
-    let simulator = simulator::Simulator::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
-    settings.provider.issuer = Some(simulator.issuer().parse()?);
-    Ok(simulator)
+    let inner = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+    let relay = Relay::start(inner.local_addr()?).await?;
+    let issuer = format!("http://{}/api/v2", relay.addr);
+    let simulator = simulator::Simulator::new(config, issuer.clone())?;
+    let app = simulator.router();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(inner, app).await;
+    });
+    relay.tasks.lock().map_err(|_| anyhow::anyhow!("relay lock"))?.push(task);
+    settings.provider.issuer = Some(issuer.parse()?);
+    Ok((simulator, relay))
+}
+
+/// A loopback TCP relay in front of the simulator. [`Relay::cut`] closes every connection through
+/// it and refuses new ones (the provider is "unreachable"); [`Relay::restore`] reopens it.
+pub struct Relay {
+    /// Where clients connect.
+    pub addr: SocketAddr,
+    up: Arc<std::sync::atomic::AtomicBool>,
+    connections: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl Relay {
+    async fn start(target: SocketAddr) -> anyhow::Result<Self> {
+        use std::sync::atomic::Ordering;
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let connections: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>> = Arc::default();
+        let (flag, list) = (up.clone(), connections.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !flag.load(Ordering::SeqCst) {
+                    continue; // Dropped at once: the connection is reset.
+                }
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                if let Ok(mut list) = list.lock() {
+                    list.retain(|t| !t.is_finished());
+                    list.push(task);
+                }
+            }
+        });
+        Ok(Relay { addr, up, connections, tasks: std::sync::Mutex::new(vec![accept]) })
+    }
+
+    /// The provider becomes unreachable: open connections are closed, new ones dropped.
+    pub fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        if let Ok(mut list) = self.connections.lock() {
+            list.drain(..).for_each(|t| t.abort());
+        }
+    }
+
+    /// The provider is reachable again.
+    pub fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.cut();
+        if let Ok(mut tasks) = self.tasks.lock() {
+            tasks.drain(..).for_each(|t| t.abort());
+        }
+    }
 }
 
 /// Serves `App::new(settings)?.router().await?` on `listener`, with the peer address available.
