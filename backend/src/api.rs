@@ -5,7 +5,7 @@ use crate::auth::current_agent;
 use crate::error::AppError;
 use axum::Json;
 use axum::extract::State;
-use shared::Me;
+use shared::{Me, PublicConfig};
 use tower_sessions::Session;
 
 /// `GET /api/me`: the signed-in agent's claims and session expiry; 401 when signed out.
@@ -19,6 +19,11 @@ pub async fn me(State(app): State<AppState>, session: Session) -> Result<Json<Me
         brand: app.settings.brand,
         csrf_token: agent.csrf_token,
     }))
+}
+
+/// `GET /api/config`: the brand to show, before sign-in.
+pub async fn config(State(app): State<AppState>) -> Json<PublicConfig> {
+    Json(PublicConfig { brand: app.settings.brand })
 }
 
 /// Any other `/api/…` path: a JSON 404, never the SPA.

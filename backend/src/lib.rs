@@ -9,6 +9,7 @@ pub mod auth;
 pub mod error;
 pub mod metrics;
 pub mod oidc;
+pub mod rate_limit;
 pub mod session;
 pub mod settings;
 pub mod spa;
@@ -95,12 +96,17 @@ impl App {
             }
         };
         let csp = content_security_policy(&spa::inline_script_hashes(&settings.spa_dir));
-        Router::new()
+        let limit = rate_limit::AuthRateLimit::new(settings.auth_rate_limit_per_minute);
+        let auth = Router::new()
             .route("/auth/login", get(auth::login))
             .route("/auth/callback", get(auth::callback))
             .route("/auth/logout", post(auth::logout))
             .route("/auth/logout/callback", get(auth::logout_callback))
+            .layer(axum::middleware::from_fn(move |request, next| rate_limit::AuthRateLimit::check(limit.clone(), request, next)));
+        Router::new()
+            .merge(auth)
             .route("/api/me", get(api::me))
+            .route("/api/config", get(api::config))
             .route("/api/{*rest}", any(api::not_found))
             .layer(axum::middleware::map_response(no_store))
             .route("/healthz", get(|| async { "ok" }))

@@ -47,7 +47,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let router = App::new(settings)?.router().await?;
     tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "ready");
     println!("AgentConnect kit ready: open {public_url}");
-    axum::serve(listener, router)
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -122,6 +122,10 @@ pub struct Settings {
     pub session: SessionSettings,
     /// The built SPA (Trunk's `dist`).
     pub spa_dir: PathBuf,
+    /// Requests to `/auth/*` allowed per client IP and minute (0 = no limit). Needs the peer
+    /// address (`ConnectInfo`), which the binary provides; an embedding app that serves without
+    /// it gets no limiting.
+    pub auth_rate_limit_per_minute: u32,
 }
 
 impl Default for Settings {
@@ -159,6 +163,7 @@ impl Default for Settings {
                 absolute_hours: 12,
             },
             spa_dir: PathBuf::from("dist"),
+            auth_rate_limit_per_minute: 600,
         }
     }
 }

@@ -96,7 +96,7 @@ impl Kit {
 async fn serve(listener: TcpListener, settings: Settings) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let router = backend::App::new(settings)?.router().await?;
     Ok(tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
+        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
     }))
 }
 

@@ -129,3 +129,26 @@ async fn logout_needs_the_anti_forgery_header_and_the_same_site() -> anyhow::Res
     anyhow::ensure!(ok.status() == 200, "genuine logout → {}", ok.status());
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_sign_in_attempts_get_a_clear_429() -> anyhow::Result<()> {
+    let kit = Kit::start_configured(|s| s.auth_rate_limit_per_minute = 6).await?;
+    let agent = HttpAgent::new();
+    let login = format!("{}auth/login", kit.url);
+    anyhow::ensure!(agent.get(&login).await?.status == 303, "the first attempt passes");
+    let refused = agent.client.get(&login).send().await?;
+    anyhow::ensure!(refused.status() == 429, "the burst is one request: {}", refused.status());
+    anyhow::ensure!(refused.headers().contains_key("retry-after"), "Retry-After is set");
+    let body = refused.text().await?;
+    anyhow::ensure!(body.contains("Too many sign-in attempts"), "{body}");
+    anyhow::ensure!(agent.get(&format!("{}api/me", kit.url)).await?.status == 401, "the API is not rate-limited");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_spa_learns_the_brand_before_sign_in() -> anyhow::Result<()> {
+    let kit = Kit::start_configured(|s| s.brand = shared::Brand::ProConnect).await?;
+    let config: shared::PublicConfig = serde_json::from_str(&HttpAgent::new().get(&format!("{}api/config", kit.url)).await?.body)?;
+    anyhow::ensure!(config.brand == shared::Brand::ProConnect);
+    Ok(())
+}

@@ -27,6 +27,13 @@ pub struct LogoutResponse {
     pub redirect: String,
 }
 
+/// `GET /api/config`: what the SPA needs before sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicConfig {
+    /// Which button to show.
+    pub brand: Brand,
+}
+
 /// Every error the backend answers with, as JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {

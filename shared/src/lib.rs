@@ -11,7 +11,7 @@ pub mod environment;
 pub mod error_code;
 pub mod scope;
 
-pub use api::{ApiError, CSRF_HEADER, LogoutResponse, Me};
+pub use api::{ApiError, CSRF_HEADER, LogoutResponse, Me, PublicConfig};
 pub use auth_level::{Acr, Amr};
 pub use claims::{AgentClaims, Siren, Siret};
 pub use environment::{Brand, Environment, Network, Platform};

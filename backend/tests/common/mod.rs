@@ -381,3 +381,11 @@ impl Browser {
         Answer::read(response).await
     }
 }
+
+/// Serves a backend built from `settings` on a fresh loopback port (its `public_url` may differ:
+/// only the configuration is under test). Returns the base URL to reach it.
+pub async fn serve_elsewhere(settings: Settings) -> anyhow::Result<(String, tokio::task::JoinHandle<()>)> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+    let addr = listener.local_addr()?;
+    Ok((format!("http://{addr}/"), serve(listener, settings).await?))
+}
