@@ -223,7 +223,11 @@ pub async fn logout(State(app): State<AppState>, session: Session, headers: Head
     let agent = current_agent(&session).await?.ok_or_else(AppError::unauthenticated)?;
     check_csrf(&headers, &agent)?;
     let state = crate::random_token();
-    match app.rp.end_session_url(&agent.id_token, &state).await {
+    let end_session = match app.rp.reachable().await {
+        Ok(()) => app.rp.end_session_url(&agent.id_token, &state).await,
+        Err(error) => Err(error),
+    };
+    match end_session {
         Ok(Some(url)) => {
             session.insert(LOGOUT_STATE, &state).await.map_err(AppError::session_store)?;
             Ok(Json(LogoutResponse { redirect: url.to_string() }))

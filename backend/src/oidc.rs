@@ -408,6 +408,24 @@ impl RelyingParty {
             .map_err(|e| fail(format!("verification failed: {e}")))
     }
 
+    /// Whether the provider answers right now (a fresh discovery request with a short timeout):
+    /// sending the browser to a dead `session/end` would leave the agent signed in.
+    pub async fn reachable(&self) -> Result<(), OidcError> {
+        let url = format!("{}/.well-known/openid-configuration", self.issuer.as_str());
+        let response = self
+            .http
+            .get(&url)
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+            .map_err(|e| OidcError::Provider(format!("GET {url}: {e}")))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(OidcError::Provider(format!("GET {url}: HTTP {}", response.status())))
+        }
+    }
+
     /// The RP-initiated logout URL (§4), if the provider publishes one.
     pub async fn end_session_url(&self, id_token: &str, state: &str) -> Result<Option<Url>, OidcError> {
         let discovered = self.discovered().await?;
