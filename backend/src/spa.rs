@@ -8,11 +8,12 @@ use axum::response::Response;
 use std::path::Path;
 use tower_http::services::{ServeDir, ServeFile};
 
-/// Whether a file name carries Trunk's content hash (`frontend-0123456789abcdef.wasm`).
+/// Whether a file name carries Trunk's content hash (`frontend-0123456789abcdef.wasm`; the hex
+/// hash has no leading zeros, so it may be shorter than 16 digits).
 fn is_hashed(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or_default();
     let stem = name.split('.').next().unwrap_or_default();
-    stem.rsplit_once('-').map(|(_, hash)| hash.trim_end_matches("_bg")).is_some_and(|hash| hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    stem.rsplit_once('-').map(|(_, hash)| hash.trim_end_matches("_bg")).is_some_and(|hash| hash.len() >= 12 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 async fn cache_headers(request: Request<axum::body::Body>, next: Next) -> Response {
@@ -70,5 +71,6 @@ mod tests {
         assert!(!is_hashed("/dsfr/fonts/Marianne-Regular.woff2"));
         assert!(!is_hashed("/index.html"));
         assert!(!is_hashed("/profil"));
+        assert!(is_hashed("/frontend-e110e035fa055d5_bg.wasm"), "a 15-digit hash");
     }
 }
