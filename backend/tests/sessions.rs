@@ -1,0 +1,156 @@
+//! Where sessions live and how long: one suite run against every store (memory, SQLite, Redis),
+//! several instances sharing Redis, a Redis outage (503, then back by itself), SQLite across a
+//! restart, an unwritable SQLite path, the 12-hour absolute lifetime and the idle timeout.
+
+mod common;
+
+use anyhow::{Context, ensure};
+use backend::settings::SessionStoreSettings;
+use common::{Browser, Kit, RedisServer};
+use tower_sessions::SessionStore;
+
+/// Sign in, read `/api/me`, sign out through the provider: the session is gone.
+async fn round_trip(kit: &Kit) -> anyhow::Result<()> {
+    let browser = Browser::new();
+    let done = browser.sign_in(kit).await?;
+    ensure!(done.status == 303, "sign-in: {} {}", done.status, done.body);
+    ensure!(browser.me(&kit.url).await?.status == 200, "signed in");
+    sign_out(&browser, &kit.url).await?;
+    ensure!(browser.me(&kit.url).await?.status == 401, "signed out");
+    Ok(())
+}
+
+/// POST /auth/logout at `base`, then the provider, then the callback.
+async fn sign_out(browser: &Browser, base: &str) -> anyhow::Result<()> {
+    let answer = browser.logout(base).await?;
+    ensure!(answer.status == 200, "logout: {} {}", answer.status, answer.body);
+    let redirect = answer.json()?["redirect"].as_str().context("redirect")?.to_owned();
+    let back = browser.get(&redirect).await?.next("session/end")?;
+    let done = browser.get(&back).await?;
+    ensure!(done.status == 303, "logout callback: {} {}", done.status, done.body);
+    Ok(())
+}
+
+#[tokio::test]
+async fn memory_store_round_trip() -> anyhow::Result<()> {
+    round_trip(&Kit::start().await?).await
+}
+
+#[tokio::test]
+async fn sqlite_store_round_trip_and_it_survives_a_restart() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("nested/sessions.sqlite");
+    let mut kit = Kit::start_with(|s| s.session.store = SessionStoreSettings::Sqlite { path: path.clone() }).await?;
+    round_trip(&kit).await?;
+    let browser = Browser::new();
+    ensure!(browser.sign_in(&kit).await?.status == 303, "sign-in");
+    kit.restart_backend().await?;
+    let me = browser.me(&kit.url).await?;
+    ensure!(me.status == 200, "the session survives a restart: {} {}", me.status, me.body);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_unwritable_sqlite_path_is_a_clear_error_at_start() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, "not a directory")?;
+    for path in [blocker.join("sessions.sqlite"), "/proc/no-such-dir/sessions.sqlite".into()] {
+        let mut settings = backend::settings::Settings::default();
+        settings.provider.issuer = Some("http://127.0.0.1:9/api/v2".parse()?);
+        settings.session.store = SessionStoreSettings::Sqlite { path: path.clone() };
+        let error = match backend::App::new(settings)?.router().await {
+            Ok(_) => anyhow::bail!("started with an unwritable session store at {}", path.display()),
+            Err(error) => format!("{error:#}"),
+        };
+        println!("unwritable SQLite {}: {error}", path.display());
+        ensure!(error.contains("session store") && error.contains(&path.parent().unwrap_or(&path).display().to_string()), "{error}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn redis_store_round_trip_shared_by_two_instances_and_an_outage() -> anyhow::Result<()> {
+    let mut redis = RedisServer::start()?;
+    let url = redis.url();
+    let kit = Kit::start_with(|s| s.session.store = SessionStoreSettings::Redis { url }).await?;
+    round_trip(&kit).await?;
+
+    // Sign in through one instance, use and end the session through the other.
+    let (other, _server) = kit.another_backend().await?;
+    let browser = Browser::new();
+    ensure!(browser.sign_in(&kit).await?.status == 303, "sign-in through the first instance");
+    let me = browser.me(&other).await?;
+    ensure!(me.status == 200, "the second instance sees the session: {} {}", me.status, me.body);
+    sign_out(&browser, &other).await?;
+    ensure!(browser.me(&other).await?.status == 401, "gone on the second instance");
+    ensure!(browser.me(&kit.url).await?.status == 401, "gone on the first instance");
+
+    // An outage: a clear 503 in JSON, quickly, and /readyz says so.
+    ensure!(browser.sign_in(&kit).await?.status == 303, "signed in before the outage");
+    redis.stop();
+    let started = std::time::Instant::now();
+    let me = browser.me(&kit.url).await?;
+    println!("Redis down, /api/me: HTTP {} {} in {:?}", me.status.as_u16(), me.body, started.elapsed());
+    ensure!(me.status == 503 && me.json()?["error"] == "session_store_unavailable", "{} {}", me.status, me.body);
+    ensure!(started.elapsed() < std::time::Duration::from_secs(5), "a quick answer, not a hang");
+    let login = Browser::new().get(&kit.at("auth/login")).await?;
+    println!("Redis down, /auth/login: HTTP {} {}", login.status.as_u16(), login.body.len());
+    ensure!(login.status == 503, "sign-in during the outage: {} {}", login.status, login.body);
+    let ready = Browser::new().get(&kit.at("readyz")).await?;
+    ensure!(ready.status == 503, "/readyz during the outage: {} {}", ready.status, ready.body);
+
+    // Back by itself: the data is gone (no persistence), so the agent signs in again.
+    redis.resume()?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let me = loop {
+        let me = browser.me(&kit.url).await?;
+        if me.status != 503 || std::time::Instant::now() > deadline {
+            break me;
+        }
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    ensure!(me.status == 401, "after the outage: {} {}", me.status, me.body);
+    ensure!(Browser::new().sign_in(&kit).await?.status == 303, "signing in works again");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_absolute_lifetime_is_enforced() -> anyhow::Result<()> {
+    let kit = Kit::start_with_visible_store().await?;
+    let browser = Browser::new();
+    browser.sign_in(&kit).await?;
+    let me = browser.me(&kit.url).await?.json()?;
+    let expires_at = me["expires_at"].as_i64().context("expires_at")?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    ensure!((expires_at - now - 12 * 3600).abs() < 60, "12 hours from sign-in: {expires_at} vs now {now}");
+    // Twelve hours later (the record says so), whatever the activity.
+    let mut record = kit.session_record(&browser).await?.context("a record")?;
+    record.data.get_mut("agent").and_then(|a| a.as_object_mut()).context("agent")?.insert("expires_at".into(), (now - 1).into());
+    kit.store.as_ref().context("store")?.save(&record).await?;
+    ensure!(browser.me(&kit.url).await?.status == 401, "expired");
+    ensure!(kit.session_record(&browser).await?.is_none(), "the expired session is deleted");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_idle_timeout_is_configurable() -> anyhow::Result<()> {
+    let kit = Kit::start_with(|s| s.session.idle_timeout_minutes = 5).await?;
+    let browser = Browser::new();
+    let done = browser.sign_in(&kit).await?;
+    let cookie = done.set_cookies.iter().find(|c| c.starts_with("session=")).context("cookie at sign-in")?;
+    ensure!(cookie.contains("Max-Age=300"), "5 minutes of inactivity: {cookie}");
+    // Idle past the timeout (the record's expiry is what the store checks).
+    let kit = Kit::start_with_visible_store().await?;
+    let browser = Browser::new();
+    browser.sign_in(&kit).await?;
+    let mut record = kit.session_record(&browser).await?.context("a record")?;
+    let default_idle = time::Duration::minutes(kit.settings.session.idle_timeout_minutes as i64);
+    let left = record.expiry_date - time::OffsetDateTime::now_utc();
+    ensure!((left - default_idle).abs() < time::Duration::minutes(1), "expiry follows the idle timeout: {left}");
+    record.expiry_date = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
+    kit.store.as_ref().context("store")?.save(&record).await?;
+    ensure!(browser.me(&kit.url).await?.status == 401, "idle too long");
+    Ok(())
+}
