@@ -1,7 +1,7 @@
 //! The BFF's JSON API, typed by the `shared` crate. The only module that talks to the server.
 
 use gloo_net::http::Request;
-use shared::{CSRF_HEADER, LogoutResponse, Me};
+use shared::{Brand, CSRF_HEADER, LogoutResponse, Me, PublicConfig};
 
 /// What can go wrong calling the API.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +29,12 @@ pub async fn me() -> Result<Me, ApiFailure> {
         return Err(error_message(response).await);
     }
     response.json().await.map_err(|e| ApiFailure::Other(e.to_string()))
+}
+
+/// The configured brand (`GET /api/config`); AgentConnect if the backend cannot say.
+pub async fn brand() -> Brand {
+    let config = async { Request::get("/api/config").send().await.ok()?.json::<PublicConfig>().await.ok() };
+    config.await.map(|c| c.brand).unwrap_or_default()
 }
 
 /// `POST /auth/logout` with the anti-forgery header; returns where to navigate.

@@ -6,21 +6,26 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use shared::Brand;
 
-/// The brand the demo shows: `?marque=proconnect` switches to ProConnect.
-fn brand() -> Brand {
+/// The brand forced by the demo's `?marque=agentconnect|proconnect`, if any.
+fn forced_brand() -> Option<Brand> {
     match use_query_map().get_untracked().get("marque").as_deref() {
-        Some("proconnect") => Brand::ProConnect,
-        _ => Brand::AgentConnect,
+        Some("proconnect") => Some(Brand::ProConnect),
+        Some("agentconnect") => Some(Brand::AgentConnect),
+        _ => None,
     }
 }
 
 /// Sign-in page, with the notice `?notice=access_denied|login_required` explained.
 #[component]
-pub fn SignIn() -> impl IntoView {
+pub fn SignIn(
+    /// The configured brand (from `/api/config`); the demo's `?marque=` overrides it.
+    #[prop(optional)]
+    brand: Brand,
+) -> impl IntoView {
     let query = use_query_map();
     let notice = move || query.get().get("notice");
     let busy = RwSignal::new(false);
-    let brand = brand();
+    let brand = forced_brand().unwrap_or(brand);
     view! {
         <div class="fr-grid-row fr-grid-row--center">
             <div class="fr-col-12 fr-col-md-8 fr-col-lg-6">
