@@ -10,9 +10,14 @@ use std::path::Path;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimulatorConfig {
-    /// AgentConnect or ProConnect behaviour.
+    /// AgentConnect or ProConnect behaviour: ProConnect adds the `custom` scope and the FIs
+    /// marked `proconnect_only` (the ProConnect Identité sandbox).
     #[serde(default)]
     pub brand: Brand,
+    /// Behave as the production platform: a client with an `http` or loopback URI gets the
+    /// `Y04A586` page at authorize. Off by default (the demo runs on `http://127.0.0.1`).
+    #[serde(default)]
+    pub production: bool,
     /// Provider session lifetime (hours).
     #[serde(default = "defaults::session_hours")]
     pub session_hours: u64,
@@ -88,6 +93,34 @@ pub struct ClientConfig {
     pub alg: SigningAlg,
     /// Scopes this client may request.
     pub scopes: Vec<Scope>,
+    /// The FIs this client accepts (`idp_id`s); absent: every FI. Another FI gives `Y020023`.
+    #[serde(default)]
+    pub allowed_idps: Option<Vec<String>>,
+    /// Whether agents of private-sector FIs may sign in (otherwise `Y500015`). Off by default.
+    #[serde(default)]
+    pub accepts_private_sector: bool,
+}
+
+impl ClientConfig {
+    /// Why this client's URIs are not acceptable in production (`http`, `localhost`, loopback).
+    pub fn production_problem(&self) -> Option<String> {
+        let uris = self.redirect_uris.iter().chain(&self.post_logout_redirect_uris);
+        uris.into_iter().find_map(|uri| {
+            let url = url::Url::parse(uri).ok()?;
+            let local = match url.host() {
+                Some(url::Host::Domain(domain)) => domain == "localhost" || domain.ends_with(".localhost"),
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => true,
+            };
+            (url.scheme() != "https" || local).then(|| format!("URI non autorisée en production : {uri}"))
+        })
+    }
+
+    /// Whether this client accepts the FI `idp_id`.
+    pub fn allows_idp(&self, idp_id: &str) -> bool {
+        self.allowed_idps.as_ref().is_none_or(|ids| ids.iter().any(|id| id == idp_id))
+    }
 }
 
 /// A test identity provider (FI).
@@ -103,6 +136,13 @@ pub struct IdentityProviderConfig {
     /// The level this FI reports (anything but `eidas1` gives `Y020018`).
     #[serde(default = "eidas1")]
     pub acr: String,
+    /// An FI of private-sector agents: only clients with `accepts_private_sector` take them
+    /// (otherwise `Y500015`). Off by default.
+    #[serde(default)]
+    pub private_sector: bool,
+    /// Only offered when `brand = "proconnect"` (e.g. the ProConnect Identité sandbox).
+    #[serde(default)]
+    pub proconnect_only: bool,
     /// Test agents.
     #[serde(default)]
     pub agents: Vec<AgentConfig>,
@@ -153,6 +193,7 @@ pub enum ConfigError {
 
 impl SimulatorConfig {
     /// The built-in configuration that serves the demo.
+    #[allow(clippy::expect_used)] // checked by the unit test below: a broken build artefact, not input
     pub fn demo() -> Self {
         Self::from_toml(include_str!("../simulator.toml")).expect("the bundled simulator.toml is valid")
     }
@@ -194,15 +235,20 @@ impl SimulatorConfig {
         self.clients.iter().find(|c| c.client_id == client_id)
     }
 
+    /// The FIs offered under the configured brand.
+    fn offered_idps(&self) -> impl Iterator<Item = &IdentityProviderConfig> {
+        self.identity_providers.iter().filter(|idp| !idp.proconnect_only || self.brand == Brand::ProConnect)
+    }
+
     /// The FI serving this email's domain.
     pub fn idp_for_email(&self, email: &str) -> Option<&IdentityProviderConfig> {
         let domain = email.rsplit_once('@')?.1.to_ascii_lowercase();
-        self.identity_providers.iter().find(|idp| idp.domains.iter().any(|d| *d == domain))
+        self.offered_idps().find(|idp| idp.domains.iter().any(|d| d.eq_ignore_ascii_case(&domain)))
     }
 
     /// The FI with this id.
     pub fn idp(&self, idp_id: &str) -> Option<&IdentityProviderConfig> {
-        self.identity_providers.iter().find(|idp| idp.idp_id == idp_id)
+        self.offered_idps().find(|idp| idp.idp_id == idp_id)
     }
 }
 

@@ -1,11 +1,13 @@
 //! Signing keys: generated at start (never stored), rotated on an interval or on demand, the
-//! previous key kept in the JWKS for a grace period.
+//! previous key kept in the JWKS for a grace period. Time comes from the caller (the simulator's
+//! [`Clock`](crate::clock::Clock)), so rotation and grace can be tested without waiting.
 
 use crate::config::SigningAlg;
+use crate::faults::Forgery;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use p256::pkcs8::EncodePrivateKey;
+use p256::pkcs8::{EncodePrivateKey, EncodePublicKey};
 use rand::RngCore;
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::traits::PublicKeyParts;
@@ -19,13 +21,25 @@ struct SigningKey {
     alg: SigningAlg,
     encoding: EncodingKey,
     jwk: Value,
+    /// The public key as PEM (SubjectPublicKeyInfo), for the key-confusion fault.
+    public_pem: String,
     retired_at: Option<Instant>,
 }
 
 /// The provider's key ring: one active key per asymmetric algorithm plus retired ones.
 pub struct KeyRing {
     keys: Vec<SigningKey>,
+    /// Rotate when the active keys are this old (`None`: only on demand).
+    interval: Option<Duration>,
     grace: Duration,
+    rotated_at: Instant,
+}
+
+
+fn pem(der: &[u8]) -> String {
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = body.as_bytes().chunks(64).filter_map(|c| std::str::from_utf8(c).ok()).collect();
+    format!("-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n", lines.join("\n"))
 }
 
 fn random_kid() -> String {
@@ -36,7 +50,7 @@ fn random_kid() -> String {
 
 fn generate(alg: SigningAlg) -> anyhow::Result<SigningKey> {
     let kid = random_kid();
-    let (encoding, jwk) = match alg {
+    let (encoding, jwk, public_pem) = match alg {
         SigningAlg::ES256 => {
             let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
             let point = p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&secret.public_key(), false);
@@ -45,6 +59,7 @@ fn generate(alg: SigningAlg) -> anyhow::Result<SigningKey> {
             (
                 EncodingKey::from_ec_der(der.as_bytes()),
                 json!({"kty": "EC", "crv": "P-256", "x": x, "y": y, "use": "sig", "alg": "ES256", "kid": kid}),
+                pem(secret.public_key().to_public_key_der()?.as_bytes()),
             )
         }
         SigningAlg::RS256 => {
@@ -57,11 +72,12 @@ fn generate(alg: SigningAlg) -> anyhow::Result<SigningKey> {
                     "n": B64.encode(secret.n().to_bytes_be()),
                     "e": B64.encode(secret.e().to_bytes_be()),
                 }),
+                pem(rsa::RsaPublicKey::from(&secret).to_public_key_der()?.as_bytes()),
             )
         }
         SigningAlg::HS256 => anyhow::bail!("HS256 uses the client secret, not a generated key"),
     };
-    Ok(SigningKey { kid, alg, encoding, jwk, retired_at: None })
+    Ok(SigningKey { kid, alg, encoding, jwk, public_pem, retired_at: None })
 }
 
 /// The `jsonwebtoken` algorithm for a registered algorithm.
@@ -74,22 +90,37 @@ pub fn algorithm(alg: SigningAlg) -> Algorithm {
 }
 
 impl KeyRing {
-    /// Generates one ES256 and one RS256 key.
-    pub fn generate(grace: Duration) -> anyhow::Result<Self> {
-        Ok(KeyRing { keys: vec![generate(SigningAlg::ES256)?, generate(SigningAlg::RS256)?], grace })
+    /// Generates one ES256 and one RS256 key at `now`.
+    pub fn generate(interval: Option<Duration>, grace: Duration, now: Instant) -> anyhow::Result<Self> {
+        Ok(KeyRing {
+            keys: vec![generate(SigningAlg::ES256)?, generate(SigningAlg::RS256)?],
+            interval,
+            grace,
+            rotated_at: now,
+        })
+    }
+
+    /// Whether the rotation interval has elapsed at `now`.
+    pub fn due(&self, now: Instant) -> bool {
+        self.interval.is_some_and(|every| now.saturating_duration_since(self.rotated_at) >= every)
     }
 
     /// Replaces the active keys with new ones; the old ones stay published for the grace period.
-    pub fn rotate(&mut self) -> anyhow::Result<()> {
-        let now = Instant::now();
+    pub fn rotate(&mut self, now: Instant) -> anyhow::Result<()> {
+        let fresh = [generate(SigningAlg::ES256)?, generate(SigningAlg::RS256)?];
         for key in self.keys.iter_mut().filter(|k| k.retired_at.is_none()) {
             key.retired_at = Some(now);
         }
-        self.keys.push(generate(SigningAlg::ES256)?);
-        self.keys.push(generate(SigningAlg::RS256)?);
+        self.keys.extend(fresh);
+        self.rotated_at = now;
         let grace = self.grace;
-        self.keys.retain(|k| k.retired_at.is_none_or(|t| now.duration_since(t) <= grace));
+        self.keys.retain(|k| k.retired_at.is_none_or(|t| now.saturating_duration_since(t) < grace));
         Ok(())
+    }
+
+    /// The keys still valid at `now`: active ones and retired ones within the grace period.
+    fn published(&self, now: Instant) -> impl Iterator<Item = &SigningKey> {
+        self.keys.iter().filter(move |k| k.retired_at.is_none_or(|t| now.saturating_duration_since(t) < self.grace))
     }
 
     fn active(&self, alg: SigningAlg) -> Option<&SigningKey> {
@@ -101,9 +132,9 @@ impl KeyRing {
         self.active(alg).map(|k| k.kid.clone())
     }
 
-    /// The public JWKS (active and retired-but-in-grace keys).
-    pub fn jwks(&self) -> Value {
-        json!({ "keys": self.keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>() })
+    /// The public JWKS at `now` (active keys and retired keys within the grace period).
+    pub fn jwks(&self, now: Instant) -> Value {
+        json!({ "keys": self.published(now).map(|k| k.jwk.clone()).collect::<Vec<_>>() })
     }
 
     /// Signs claims with the client's registered algorithm (HS256: with its secret).
@@ -120,9 +151,36 @@ impl KeyRing {
         Ok(token)
     }
 
+    /// Signs claims wrongly, on purpose, for a client registered with `alg`.
+    pub fn forge<T: Serialize>(&self, forgery: Forgery, alg: SigningAlg, claims: &T) -> anyhow::Result<String> {
+        // An asymmetric algorithm other than the client's (ES256 for an HS256 client).
+        let other = if alg == SigningAlg::ES256 { SigningAlg::RS256 } else { SigningAlg::ES256 };
+        let published = if alg == SigningAlg::HS256 { SigningAlg::ES256 } else { alg };
+        match forgery {
+            Forgery::UnknownKey => {
+                let key = generate(published)?;
+                let mut header = Header::new(algorithm(published));
+                header.kid = Some(key.kid);
+                Ok(jsonwebtoken::encode(&header, claims, &key.encoding)?)
+            }
+            Forgery::AlgNone => {
+                let header = B64.encode(br#"{"alg":"none","typ":"JWT"}"#);
+                let payload = B64.encode(serde_json::to_vec(claims)?);
+                Ok(format!("{header}.{payload}."))
+            }
+            Forgery::Hs256WithPublicKey => {
+                let key = self.active(published).ok_or_else(|| anyhow::anyhow!("no active {published:?} key"))?;
+                let mut header = Header::new(Algorithm::HS256);
+                header.kid = Some(key.kid.clone());
+                Ok(jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(key.public_pem.as_bytes()))?)
+            }
+            Forgery::WrongAlg => self.sign(other, "", claims),
+        }
+    }
+
     /// Verifies a token this provider signed for a client (expiry ignored: an `id_token_hint` may
-    /// be old). Returns its claims.
-    pub fn verify_own(&self, token: &str, alg: SigningAlg, client_secret: &str) -> Option<Value> {
+    /// be old) with a key published at `now`. Returns its claims.
+    pub fn verify_own(&self, token: &str, alg: SigningAlg, client_secret: &str, now: Instant) -> Option<Value> {
         let mut validation = Validation::new(algorithm(alg));
         validation.validate_exp = false;
         validation.validate_aud = false;
@@ -132,18 +190,12 @@ impl KeyRing {
             SigningAlg::HS256 => decode(&DecodingKey::from_secret(client_secret.as_bytes())),
             _ => {
                 let kid = jsonwebtoken::decode_header(token).ok()?.kid?;
-                let key = self.keys.iter().find(|k| k.kid == kid && k.alg == alg)?;
+                let key = self.published(now).find(|k| k.kid == kid && k.alg == alg)?;
                 let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(key.jwk.clone()).ok()?;
                 decode(&DecodingKey::from_jwk(&jwk).ok()?)
             }
         }
     }
-}
-
-/// A key unknown to the provider, for fault injection ("signed by another key").
-pub fn rogue_key(alg: SigningAlg) -> anyhow::Result<(EncodingKey, String)> {
-    let key = generate(alg)?;
-    Ok((key.encoding, key.kid))
 }
 
 /// `at_hash`: base64url of the left half of SHA-256 of the access token.

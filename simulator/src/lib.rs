@@ -5,20 +5,26 @@
 //! injection for tests.
 //!
 //! Start it in-process with [`Simulator::spawn`] (tests, the demo) or with the `simulator` binary.
+//! `simulator/README.md` documents the configuration and what the simulator does not imitate.
 
+// Handlers short-circuit with ready-made responses (`Result<_, Response>`); the size is irrelevant here.
+#![allow(clippy::result_large_err)]
+
+mod clock;
 pub mod config;
 pub mod faults;
 pub mod keys;
 mod pages;
+mod authorize;
 mod provider;
 mod store;
 
 pub use config::{AgentConfig, ClientConfig, IdentityProviderConfig, SigningAlg, SimulatorConfig};
-pub use faults::Faults;
+pub use faults::{Faults, Forgery};
 
 use axum::Router;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use tokio::net::TcpListener;
 
@@ -29,19 +35,29 @@ pub struct Simulator(Arc<Inner>);
 struct Inner {
     config: SimulatorConfig,
     issuer: String,
-    keys: RwLock<keys::KeyRing>,
+    clock: clock::Clock,
+    keys: Mutex<keys::KeyRing>,
     store: Mutex<store::Store>,
     faults: Mutex<Faults>,
+}
+
+/// Locks a mutex; a panic while it was held leaves data that is still consistent here (every
+/// critical section is a single insert, remove or replace).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Simulator {
     /// Builds a simulator whose endpoints live under `issuer` (e.g. `http://127.0.0.1:8081/api/v2`).
     pub fn new(config: SimulatorConfig, issuer: String) -> anyhow::Result<Self> {
-        let keys = keys::KeyRing::generate(Duration::from_secs(config.key_grace_seconds))?;
+        let clock = clock::Clock::default();
+        let interval = (config.key_rotation_seconds > 0).then(|| Duration::from_secs(config.key_rotation_seconds));
+        let keys = keys::KeyRing::generate(interval, Duration::from_secs(config.key_grace_seconds), clock.now())?;
         Ok(Simulator(Arc::new(Inner {
             config,
             issuer,
-            keys: RwLock::new(keys),
+            clock,
+            keys: Mutex::new(keys),
             store: Mutex::new(store::Store::default()),
             faults: Mutex::new(Faults::default()),
         })))
@@ -64,44 +80,58 @@ impl Simulator {
 
     /// Rotates the signing keys now (the previous ones stay published for the grace period).
     pub fn rotate_keys(&self) -> anyhow::Result<()> {
-        self.0.keys.write().expect("key ring lock").rotate()
+        let now = self.0.clock.now();
+        lock(&self.0.keys).rotate(now)
     }
 
     /// The active key id for an asymmetric algorithm.
     pub fn active_kid(&self, alg: SigningAlg) -> Option<String> {
-        self.0.keys.read().expect("key ring lock").active_kid(alg)
+        self.keys().active_kid(alg)
     }
 
     /// Replaces the injected faults (tests only).
     pub fn set_faults(&self, faults: Faults) {
-        *self.0.faults.lock().expect("faults lock") = faults;
+        *lock(&self.0.faults) = faults;
+    }
+
+    /// Moves the simulator's clock forward (tests only): every lifetime (codes, access tokens,
+    /// interactions, provider sessions, key rotation and grace) and every `iat`/`exp` follows it.
+    pub fn advance_clock(&self, by: Duration) {
+        self.0.clock.advance(by);
     }
 
     fn faults(&self) -> Faults {
-        self.0.faults.lock().expect("faults lock").clone()
+        lock(&self.0.faults).clone()
+    }
+
+    fn clock(&self) -> &clock::Clock {
+        &self.0.clock
+    }
+
+    fn store(&self) -> MutexGuard<'_, store::Store> {
+        lock(&self.0.store)
+    }
+
+    /// The key ring, rotated first if the rotation interval has elapsed.
+    fn keys(&self) -> MutexGuard<'_, keys::KeyRing> {
+        let now = self.0.clock.now();
+        let mut keys = lock(&self.0.keys);
+        if keys.due(now)
+            && let Err(error) = keys.rotate(now)
+        {
+            tracing::error!(%error, "key rotation failed");
+        }
+        keys
     }
 
     /// Binds `addr` (port 0 for an ephemeral one), and serves in the background.
-    /// The issuer is `http://<bound address>/api/v2`.
+    /// The issuer is `http://<bound address>/api/v2`. Keys rotate when they are used after the
+    /// rotation interval has elapsed (no background task).
     pub async fn spawn(config: SimulatorConfig, addr: SocketAddr) -> anyhow::Result<RunningSimulator> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let simulator = Simulator::new(config, format!("http://{addr}/api/v2"))?;
         let app = simulator.router();
-        let rotation = simulator.0.config.key_rotation_seconds;
-        if rotation > 0 {
-            let rotating = simulator.clone();
-            tokio::spawn(async move {
-                let mut every = tokio::time::interval(Duration::from_secs(rotation));
-                every.tick().await;
-                loop {
-                    every.tick().await;
-                    if let Err(error) = rotating.rotate_keys() {
-                        tracing::error!(%error, "key rotation failed");
-                    }
-                }
-            });
-        }
         let task = tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, app).await {
                 tracing::error!(%error, "simulator stopped");

@@ -1,72 +1,78 @@
-//! The OpenID Provider endpoints under `/api/v2` and the interaction pages.
+//! The router, and the back-channel endpoints under `/api/v2`: discovery, JWKS, token (§3),
+//! userinfo (§3), revocation (RFC 7009) and RP-initiated logout (§4).
 
-use crate::config::{AgentConfig, ClientConfig, IdentityProviderConfig, SigningAlg};
-use crate::keys::{at_hash, pkce_s256, random_token};
-use crate::pages::{error_page, fi_login, mire};
-use crate::store::{AccessGrant, CodeGrant, Interaction, ProviderSession};
 use crate::Simulator;
-use axum::extract::{Form, Path, RawForm, RawQuery, State};
+use crate::authorize::{self, INTERACTION_TTL, SESSION_COOKIE};
+use crate::config::{AgentConfig, ClientConfig, IdentityProviderConfig};
+use crate::faults::Forgery;
+use crate::keys::{at_hash, pkce_s256, random_token};
+use crate::pages::error_page;
+use crate::store::{AccessGrant, ConsumedCode, Lifetimes};
+use axum::extract::{RawForm, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::cookie::Cookie;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use shared::{Brand, ErrorCode, Scope, Scopes};
+use shared::{Brand, ErrorCode, Scope};
 use std::collections::HashMap;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use url::Url;
 
-const SESSION_COOKIE: &str = "ac_sim_session";
-const INTERACTION_COOKIE: &str = "ac_sim_interaction";
-const MIN_RANDOM_LEN: usize = 32;
-const AUTHORIZE_PARAMS: [&str; 13] = [
-    "response_type",
-    "client_id",
-    "redirect_uri",
-    "scope",
-    "acr_values",
-    "state",
-    "nonce",
-    "claims",
-    "prompt",
-    "idp_hint",
-    "login_hint",
-    "code_challenge",
-    "code_challenge_method",
-];
-
+/// Every route of the simulator; anything else is `Y000404`.
 pub fn router(sim: Simulator) -> Router {
     Router::new()
         .route("/api/v2/.well-known/openid-configuration", get(discovery))
         .route("/api/v2/jwks", get(jwks))
-        .route("/api/v2/authorize", get(authorize_get).post(authorize_post))
+        .route("/api/v2/authorize", get(authorize::authorize_get).post(authorize::authorize_post))
         .route("/api/v2/token", post(token))
         .route("/api/v2/userinfo", get(userinfo))
         .route("/api/v2/session/end", get(session_end))
         .route("/api/v2/token/revocation", post(revocation))
-        .route("/interaction/{id}", get(mire_page).post(mire_submit))
-        .route("/interaction/{id}/cancel", get(cancel))
-        .route("/interaction/{id}/fi/{idp}", get(fi_page).post(fi_submit))
+        .route("/interaction/{id}", get(authorize::mire_page).post(authorize::mire_submit))
+        .route("/interaction/{id}/cancel", get(authorize::cancel))
+        .route("/interaction/{id}/fi/{idp}", get(authorize::fi_page).post(authorize::fi_submit))
         .fallback(|| async { error_page(ErrorCode::Y000404, "route inconnue") })
         .with_state(sim)
 }
 
-fn now_unix() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+impl Simulator {
+    /// The configured lifetimes.
+    pub(crate) fn lifetimes(&self) -> Lifetimes {
+        let config = self.config();
+        Lifetimes {
+            interaction: INTERACTION_TTL,
+            code: Duration::from_secs(config.code_ttl_seconds),
+            access_token: Duration::from_secs(config.access_token_ttl_seconds),
+            session: Duration::from_secs(config.session_hours.saturating_mul(3600)),
+        }
+    }
+
+    /// Signs claims for a client, or forges the signature when a fault asks for it.
+    fn sign(&self, client: &ClientConfig, claims: &Value, forgery: Option<Forgery>) -> anyhow::Result<String> {
+        let keys = self.keys();
+        match forgery {
+            Some(forgery) => keys.forge(forgery, client.alg, claims),
+            None => keys.sign(client.alg, &client.client_secret, claims),
+        }
+    }
+
+    async fn injected_delay(&self) {
+        if let Some(delay) = self.faults().delay {
+            tokio::time::sleep(delay).await;
+        }
+    }
 }
 
 async fn discovery(State(sim): State<Simulator>) -> Json<Value> {
     let issuer = sim.issuer();
     let proconnect = sim.config().brand == Brand::ProConnect;
-    let scopes: Vec<&str> = Scope::ALL
-        .into_iter()
-        .filter(|s| proconnect || *s != Scope::Custom)
-        .map(Scope::as_str)
-        .collect();
-    let mut claims: Vec<&str> = Scope::ALL.iter().flat_map(|s| s.claims().iter().copied()).collect();
+    let offered = |s: &Scope| proconnect || *s != Scope::Custom;
+    let scopes: Vec<&str> = Scope::ALL.into_iter().filter(offered).map(Scope::as_str).collect();
+    let mut claims: Vec<&str> = Scope::ALL.iter().filter(|s| offered(s)).flat_map(|s| s.claims().iter().copied()).collect();
     claims.extend(["iss", "aud", "exp", "iat", "nonce", "acr", "auth_time", "sid", "at_hash", "amr"]);
     Json(json!({
         "issuer": issuer,
@@ -90,301 +96,36 @@ async fn discovery(State(sim): State<Simulator>) -> Json<Value> {
         "code_challenge_methods_supported": ["S256"],
         "claims_parameter_supported": true,
         "request_parameter_supported": false,
-        "prompt_values_supported": if proconnect { json!(["login", "none", "consent"]) } else { json!(["login", "consent"]) },
+        "request_uri_parameter_supported": false,
+        // One platform behind both brands: silent login is accepted whichever button the FS shows.
+        "prompt_values_supported": ["login", "none", "consent"],
     }))
 }
 
 async fn jwks(State(sim): State<Simulator>) -> Response {
-    if let Some(delay) = sim.faults().delay {
-        tokio::time::sleep(delay).await;
-    }
-    let jwks = sim.0.keys.read().expect("key ring lock").jwks();
+    sim.injected_delay().await;
+    let now = sim.clock().now();
+    let jwks = sim.keys().jwks(now);
     ([(header::CACHE_CONTROL, "public, max-age=60")], Json(jwks)).into_response()
 }
 
-fn parse_params(raw: Option<&str>) -> Result<HashMap<String, String>, String> {
-    let mut params = HashMap::new();
-    for (name, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-        if !AUTHORIZE_PARAMS.contains(&name.as_ref()) {
-            return Err(format!("paramètre inconnu : {name}"));
-        }
-        if params.insert(name.to_string(), value.to_string()).is_some() {
-            return Err(format!("paramètre répété : {name}"));
-        }
-    }
-    Ok(params)
-}
-
-async fn authorize_get(State(sim): State<Simulator>, jar: CookieJar, RawQuery(query): RawQuery) -> Response {
-    authorize(sim, jar, query.as_deref()).await
-}
-
-async fn authorize_post(State(sim): State<Simulator>, jar: CookieJar, RawForm(body): RawForm) -> Response {
-    authorize(sim, jar, std::str::from_utf8(&body).ok()).await
-}
-
-/// An error sent back to the FS callback (§3).
-fn callback_error(redirect_uri: &str, error: &str, description: &str, state: &str) -> Response {
-    match Url::parse(redirect_uri) {
-        Ok(mut url) => {
-            url.query_pairs_mut()
-                .append_pair("error", error)
-                .append_pair("error_description", description)
-                .append_pair("state", state);
-            Redirect::to(url.as_str()).into_response()
-        }
-        Err(_) => error_page(ErrorCode::Y030031, "redirect_uri invalide"),
-    }
-}
-
-async fn authorize(sim: Simulator, jar: CookieJar, raw: Option<&str>) -> Response {
-    let params = match parse_params(raw) {
-        Ok(params) => params,
-        Err(detail) => return error_page(ErrorCode::Y000400, &detail),
-    };
-    for required in ["response_type", "client_id", "redirect_uri", "scope", "acr_values", "state", "nonce"] {
-        if params.get(required).is_none_or(|v| v.is_empty()) {
-            return error_page(ErrorCode::Y000400, &format!("paramètre obligatoire manquant : {required}"));
-        }
-    }
-    let get = |name: &str| params.get(name).cloned().unwrap_or_default();
-    let Some(client) = sim.config().client(&get("client_id")).cloned() else {
-        return error_page(ErrorCode::Y000400, "client_id inconnu");
-    };
-    let redirect_uri = get("redirect_uri");
-    if !client.redirect_uris.contains(&redirect_uri) {
-        return error_page(ErrorCode::Y030031, "redirect_uri non enregistrée pour ce fournisseur de service");
-    }
-    if get("response_type") != "code" {
-        return error_page(ErrorCode::Y000400, "response_type doit valoir code");
-    }
-    if get("acr_values") != "eidas1" {
-        return error_page(ErrorCode::Y000400, "acr_values doit valoir eidas1");
-    }
-    for name in ["state", "nonce"] {
-        if get(name).chars().count() < MIN_RANDOM_LEN {
-            return error_page(ErrorCode::Y000400, &format!("{name} doit faire au moins {MIN_RANDOM_LEN} caractères"));
-        }
-    }
-    let state = get("state");
-    let want_amr = match params.get("claims") {
-        None => false,
-        Some(claims) => match serde_json::from_str::<Value>(claims) {
-            Ok(value) if value.is_object() => value.pointer("/id_token/amr").is_some(),
-            _ => return error_page(ErrorCode::Y000400, "claims doit être un objet JSON"),
-        },
-    };
-    let code_challenge = match (params.get("code_challenge"), params.get("code_challenge_method").map(String::as_str)) {
-        (None, None) => None,
-        (Some(challenge), Some("S256")) if challenge.len() >= 43 => Some(challenge.clone()),
-        _ => return error_page(ErrorCode::Y000400, "PKCE : code_challenge (S256) invalide"),
-    };
-    let prompt: Vec<&str> = params.get("prompt").map(|p| p.split(' ').collect()).unwrap_or_default();
-    if prompt.iter().any(|p| !["login", "none", "consent"].contains(p)) || (prompt.contains(&"none") && prompt.len() > 1) {
-        return error_page(ErrorCode::Y000400, "prompt invalide");
-    }
-    let scopes = match Scopes::parse(&get("scope")) {
-        Ok(scopes) if scopes.contains(Scope::Openid) && scopes.0.iter().all(|s| client.scopes.contains(s)) => scopes,
-        _ => return callback_error(&redirect_uri, "invalid_scope", "scope non autorisé pour ce fournisseur de service", &state),
-    };
-    let interaction = Interaction {
-        client_id: client.client_id.clone(),
-        redirect_uri: redirect_uri.clone(),
-        scopes,
-        state: state.clone(),
-        nonce: get("nonce"),
-        want_amr,
-        code_challenge,
-        login_hint: params.get("login_hint").cloned(),
-        created: Instant::now(),
-    };
-    let session = sim.session(&jar);
-    if prompt.contains(&"none") {
-        return match session {
-            Some(session) => sim.issue_code(interaction, session),
-            None => callback_error(&redirect_uri, "login_required", "End-User authentication is required", &state),
-        };
-    }
-    if let Some(session) = session.filter(|_| !prompt.contains(&"login")) {
-        return sim.issue_code(interaction, session);
-    }
-    let id = random_token(24);
-    sim.0.store.lock().expect("store lock").interactions.insert(id.clone(), interaction);
-    let next = match params.get("idp_hint").and_then(|hint| sim.config().idp(hint)) {
-        Some(idp) => format!("/interaction/{id}/fi/{}", idp.idp_id),
-        None => format!("/interaction/{id}"),
-    };
-    let cookie = Cookie::build((INTERACTION_COOKIE, id)).path("/").http_only(true).same_site(SameSite::Lax);
-    (jar.add(cookie), Redirect::to(&next)).into_response()
-}
-
-impl Simulator {
-    fn session(&self, jar: &CookieJar) -> Option<ProviderSession> {
-        let id = jar.get(SESSION_COOKIE)?.value().to_owned();
-        let mut store = self.0.store.lock().expect("store lock");
-        let lifetime = Duration::from_secs(self.config().session_hours * 3600);
-        match store.sessions.get(&id) {
-            Some(session) if session.created.elapsed() < lifetime => Some(session.clone()),
-            Some(_) => {
-                store.sessions.remove(&id);
-                None
-            }
-            None => None,
-        }
-    }
-
-    /// Issues a code for a signed-in agent and sends the browser back to the FS.
-    fn issue_code(&self, interaction: Interaction, session: ProviderSession) -> Response {
-        let Some(idp) = self.config().idp(&session.idp_id) else {
-            return error_page(ErrorCode::Y020023, "fournisseur d'identité inconnu");
-        };
-        if idp.acr != "eidas1" {
-            return error_page(ErrorCode::Y020018, "le fournisseur d'identité a renvoyé un niveau autre que eidas1");
-        }
-        let code = random_token(32);
-        let mut url = match Url::parse(&interaction.redirect_uri) {
-            Ok(url) => url,
-            Err(_) => return error_page(ErrorCode::Y030031, "redirect_uri invalide"),
-        };
-        url.query_pairs_mut().append_pair("code", &code).append_pair("state", &interaction.state);
-        self.0.store.lock().expect("store lock").codes.insert(
-            code,
-            CodeGrant { interaction, session, created: Instant::now() },
-        );
-        Redirect::to(url.as_str()).into_response()
-    }
-
-    fn interaction(&self, jar: &CookieJar, id: &str) -> Result<Interaction, Response> {
-        if jar.get(INTERACTION_COOKIE).is_none_or(|c| c.value() != id) {
-            return Err(error_page(ErrorCode::Y030110, "cookie de session AgentConnect absent"));
-        }
-        let store = self.0.store.lock().expect("store lock");
-        match store.interactions.get(id) {
-            Some(interaction) if interaction.created.elapsed() < Duration::from_secs(600) => Ok(interaction.clone()),
-            _ => Err(error_page(ErrorCode::Y030110, "la demande de connexion a expiré ; recommencez depuis le service")),
-        }
-    }
-
-    fn client_of(&self, interaction: &Interaction) -> Option<&ClientConfig> {
-        self.config().client(&interaction.client_id)
-    }
-}
-
-async fn mire_page(State(sim): State<Simulator>, jar: CookieJar, Path(id): Path<String>) -> Response {
-    let interaction = match sim.interaction(&jar, &id) {
-        Ok(i) => i,
-        Err(page) => return page,
-    };
-    let client = sim.client_of(&interaction).cloned();
-    let (name, home) = client.map(|c| (c.name, c.home_url)).unwrap_or_default();
-    mire(&id, &name, &home, interaction.login_hint.as_deref().unwrap_or_default(), None)
-}
-
-#[derive(Deserialize)]
-struct MireForm {
-    email: String,
-}
-
-async fn mire_submit(State(sim): State<Simulator>, jar: CookieJar, Path(id): Path<String>, Form(form): Form<MireForm>) -> Response {
-    let interaction = match sim.interaction(&jar, &id) {
-        Ok(i) => i,
-        Err(page) => return page,
-    };
-    match sim.config().idp_for_email(form.email.trim()) {
-        Some(idp) => {
-            let login = form.email.trim().split('@').next().unwrap_or_default();
-            let login = idp.agents.iter().find(|a| a.email.eq_ignore_ascii_case(form.email.trim())).map_or(login, |a| a.login.as_str());
-            let mut url = format!("/interaction/{id}/fi/{}", idp.idp_id);
-            url.push_str(&format!("?login={}", url::form_urlencoded::byte_serialize(login.as_bytes()).collect::<String>()));
-            Redirect::to(&url).into_response()
-        }
-        None => {
-            let client = sim.client_of(&interaction).cloned();
-            let (name, home) = client.map(|c| (c.name, c.home_url)).unwrap_or_default();
-            mire(&id, &name, &home, &form.email, Some("Aucun fournisseur d'identité ne correspond à ce domaine."))
-        }
-    }
-}
-
-async fn cancel(State(sim): State<Simulator>, jar: CookieJar, Path(id): Path<String>) -> Response {
-    let interaction = match sim.interaction(&jar, &id) {
-        Ok(i) => i,
-        Err(page) => return page,
-    };
-    sim.0.store.lock().expect("store lock").interactions.remove(&id);
-    callback_error(&interaction.redirect_uri, "access_denied", "User auth aborted", &interaction.state)
-}
-
-#[derive(Deserialize)]
-struct FiQuery {
-    login: Option<String>,
-}
-
-async fn fi_page(
-    State(sim): State<Simulator>,
-    jar: CookieJar,
-    Path((id, idp_id)): Path<(String, String)>,
-    axum::extract::Query(query): axum::extract::Query<FiQuery>,
-) -> Response {
-    if let Err(page) = sim.interaction(&jar, &id) {
-        return page;
-    }
-    match sim.config().idp(&idp_id) {
-        Some(idp) => fi_login(&id, &idp.idp_id, &idp.name, query.login.as_deref().unwrap_or_default(), None),
-        None => error_page(ErrorCode::Y020023, "fournisseur d'identité inconnu"),
-    }
-}
-
-#[derive(Deserialize)]
-struct FiForm {
-    login: String,
-    password: String,
-}
-
-async fn fi_submit(
-    State(sim): State<Simulator>,
-    jar: CookieJar,
-    Path((id, idp_id)): Path<(String, String)>,
-    Form(form): Form<FiForm>,
-) -> Response {
-    let interaction = match sim.interaction(&jar, &id) {
-        Ok(i) => i,
-        Err(page) => return page,
-    };
-    let Some(idp) = sim.config().idp(&idp_id) else {
-        return error_page(ErrorCode::Y020023, "fournisseur d'identité inconnu");
-    };
-    let Some(agent) = idp.agents.iter().find(|a| a.login == form.login && a.password == form.password) else {
-        return fi_login(&id, &idp.idp_id, &idp.name, &form.login, Some("Identifiant ou mot de passe incorrect."));
-    };
-    let session = ProviderSession {
-        idp_id: idp.idp_id.clone(),
-        login: agent.login.clone(),
-        auth_time: now_unix(),
-        sid: random_token(24),
-        created: Instant::now(),
-    };
-    let session_id = random_token(32);
-    {
-        let mut store = sim.0.store.lock().expect("store lock");
-        store.interactions.remove(&id);
-        store.sessions.insert(session_id.clone(), session.clone());
-    }
-    let max_age = time_duration(sim.config().session_hours * 3600);
-    let cookie = Cookie::build((SESSION_COOKIE, session_id)).path("/").http_only(true).same_site(SameSite::Lax).max_age(max_age);
-    let jar = jar.add(cookie).remove(Cookie::build(INTERACTION_COOKIE).path("/"));
-    (jar, sim.issue_code(interaction, session)).into_response()
-}
-
-fn time_duration(seconds: u64) -> time::Duration {
-    time::Duration::seconds(seconds as i64)
-}
-
-/// A token-endpoint error as RFC 6749 §5.2 JSON.
+/// An RFC 6749 §5.2 error as JSON.
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     (status, [(header::CACHE_CONTROL, "no-store")], Json(json!({"error": error, "error_description": description}))).into_response()
 }
 
+/// A form body (`application/x-www-form-urlencoded`); a repeated parameter is refused (RFC 6749 §3.2).
+fn parse_form(body: &[u8]) -> Result<HashMap<String, String>, Response> {
+    let mut form = HashMap::new();
+    for (name, value) in url::form_urlencoded::parse(body) {
+        if form.insert(name.to_string(), value.to_string()).is_some() {
+            return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &format!("repeated parameter: {name}")));
+        }
+    }
+    Ok(form)
+}
+
+/// client_secret_post authentication.
 fn authenticate_client<'a>(sim: &'a Simulator, form: &HashMap<String, String>) -> Result<&'a ClientConfig, Response> {
     let client_id = form.get("client_id").map(String::as_str).unwrap_or_default();
     match sim.config().client(client_id) {
@@ -405,53 +146,78 @@ fn subject(client_id: &str, idp_id: &str, uid: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn token(State(sim): State<Simulator>, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn token(State(sim): State<Simulator>, RawForm(body): RawForm) -> Response {
     let faults = sim.faults();
-    if let Some(delay) = faults.delay {
-        tokio::time::sleep(delay).await;
-    }
+    sim.injected_delay().await;
     if let Some(status) = faults.token_status {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return (status, "simulated failure").into_response();
     }
-    let client = match authenticate_client(&sim, &form) {
-        Ok(client) => client,
+    if faults.token_invalid_json {
+        return ([(header::CONTENT_TYPE, "application/json")], "{\"access_token\": \"unterminated").into_response();
+    }
+    let response = match exchange_code(&sim, &body) {
+        Ok(response) => response,
         Err(response) => return response,
     };
-    if form.get("grant_type").map(String::as_str) != Some("authorization_code") {
-        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "only authorization_code is supported");
+    let headers = [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")];
+    match faults.token_body_padding {
+        Some(padding) => (headers, format!("{}{response}", " ".repeat(padding))).into_response(),
+        None => (headers, response.to_string()).into_response(),
+    }
+}
+
+/// The authorization code grant: the code is single-use, short-lived, and bound to the client,
+/// the `redirect_uri` and the PKCE challenge of its request.
+fn exchange_code(sim: &Simulator, body: &[u8]) -> Result<Value, Response> {
+    let form = parse_form(body)?;
+    let client = authenticate_client(sim, &form)?;
+    let invalid_grant = |description: &str| oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", description);
+    match form.get("grant_type").map(String::as_str) {
+        Some("authorization_code") => {}
+        None => return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "missing grant_type")),
+        Some(_) => return Err(oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "only authorization_code is supported")),
     }
     let code = form.get("code").cloned().unwrap_or_default();
-    // Single use: removed whatever happens next.
-    let grant = sim.0.store.lock().expect("store lock").codes.remove(&code);
-    let Some(grant) = grant else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown, expired or already used code");
+    let lifetimes = sim.lifetimes();
+    let grant = {
+        let mut store = sim.store();
+        if let Some(consumed) = store.consumed_codes.remove(&code) {
+            // A replayed code: the token it gave is revoked too.
+            store.access_tokens.remove(&consumed.access_token);
+            return Err(invalid_grant("the code has already been used"));
+        }
+        store.codes.remove(&code)
     };
-    if grant.created.elapsed() > Duration::from_secs(sim.config().code_ttl_seconds) {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the code has expired (30 seconds)");
+    let Some(grant) = grant else {
+        return Err(invalid_grant("unknown, expired or already used code"));
+    };
+    if sim.clock().expired(grant.created, lifetimes.code) {
+        return Err(invalid_grant("the code has expired"));
     }
     if grant.interaction.client_id != client.client_id {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the code was issued to another client");
+        return Err(invalid_grant("the code was issued to another client"));
     }
     if form.get("redirect_uri") != Some(&grant.interaction.redirect_uri) {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "redirect_uri differs from the authorization request");
+        return Err(invalid_grant("redirect_uri differs from the authorization request"));
     }
     match (&grant.interaction.code_challenge, form.get("code_verifier")) {
         (None, None) => {}
         (Some(challenge), Some(verifier)) if pkce_s256(verifier) == *challenge => {}
-        _ => return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "PKCE verification failed"),
+        _ => return Err(invalid_grant("PKCE verification failed")),
     }
-    let Some((idp, agent)) = agent(&sim, &grant.session.idp_id, &grant.session.login) else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the agent no longer exists");
+    let Some((idp, agent)) = agent(sim, &grant.session.idp_id, &grant.session.login) else {
+        return Err(invalid_grant("the agent no longer exists"));
     };
+    let faults = sim.faults();
     let access_token = random_token(32);
-    let now = now_unix();
+    let now = sim.clock().unix();
     let ttl = sim.config().access_token_ttl_seconds;
     let mut claims = Map::new();
     claims.insert("iss".into(), json!(sim.issuer()));
     claims.insert("sub".into(), json!(subject(&client.client_id, &idp.idp_id, &agent.uid)));
     claims.insert("aud".into(), json!(client.client_id));
-    claims.insert("exp".into(), json!(now + ttl as i64));
+    claims.insert("exp".into(), json!(now.saturating_add_unsigned(ttl)));
     claims.insert("iat".into(), json!(now));
     claims.insert("nonce".into(), json!(grant.interaction.nonce));
     claims.insert("acr".into(), json!(idp.acr));
@@ -467,75 +233,71 @@ async fn token(State(sim): State<Simulator>, Form(form): Form<HashMap<String, St
             value => claims.insert(name.clone(), value.clone()),
         };
     }
-    let id_token = match sim.sign(client, &Value::Object(claims), faults.id_token_unknown_key) {
-        Ok(token) => token,
-        Err(error) => return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &error.to_string()),
-    };
-    sim.0.store.lock().expect("store lock").access_tokens.insert(
-        access_token.clone(),
-        AccessGrant {
-            client_id: client.client_id.clone(),
-            scopes: grant.interaction.scopes.clone(),
-            idp_id: idp.idp_id.clone(),
-            login: agent.login.clone(),
-            created: Instant::now(),
-        },
-    );
-    (
-        [(header::CACHE_CONTROL, "no-store")],
-        Json(json!({"access_token": access_token, "token_type": "Bearer", "expires_in": ttl, "id_token": id_token, "scope": grant.interaction.scopes.to_string()})),
-    )
-        .into_response()
-}
-
-impl Simulator {
-    fn sign(&self, client: &ClientConfig, claims: &Value, unknown_key: bool) -> anyhow::Result<String> {
-        if unknown_key {
-            let alg = if client.alg == SigningAlg::HS256 { SigningAlg::ES256 } else { client.alg };
-            let (key, kid) = crate::keys::rogue_key(alg)?;
-            let mut header = jsonwebtoken::Header::new(crate::keys::algorithm(alg));
-            header.kid = Some(kid);
-            return Ok(jsonwebtoken::encode(&header, claims, &key)?);
-        }
-        self.0.keys.read().expect("key ring lock").sign(client.alg, &client.client_secret, claims)
+    let id_token = sim
+        .sign(client, &Value::Object(claims), faults.id_token_forgery())
+        .map_err(|error| oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &error.to_string()))?;
+    let created = sim.clock().now();
+    {
+        let mut store = sim.store();
+        store.prune(created, lifetimes);
+        store.consumed_codes.insert(code, ConsumedCode { access_token: access_token.clone(), created: grant.created });
+        store.access_tokens.insert(
+            access_token.clone(),
+            AccessGrant {
+                client_id: client.client_id.clone(),
+                scopes: grant.interaction.scopes.clone(),
+                idp_id: idp.idp_id.clone(),
+                login: agent.login.clone(),
+                created,
+            },
+        );
     }
+    Ok(json!({
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": ttl,
+        "id_token": id_token,
+        "scope": grant.interaction.scopes.to_string(),
+    }))
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")
 }
 
+/// An RFC 6750 error at userinfo.
+fn unauthorized(error: &str, description: &str) -> Response {
+    let mut response = oauth_error(StatusCode::UNAUTHORIZED, error, description);
+    if let Ok(value) = format!("Bearer error=\"{error}\"").parse() {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// Userinfo: a JWT signed like the ID token, holding `sub` and the granted scopes' claims (the
+/// ones the agent's directory has), plus `iss`, `aud`, `iat` and `exp`.
 async fn userinfo(State(sim): State<Simulator>, headers: HeaderMap) -> Response {
     let faults = sim.faults();
-    if let Some(delay) = faults.delay {
-        tokio::time::sleep(delay).await;
-    }
-    let unauthorized = |error: &str, description: &str| {
-        let mut response = oauth_error(StatusCode::UNAUTHORIZED, error, description);
-        if let Ok(value) = format!("Bearer error=\"{error}\"").parse() {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
-        }
-        response
-    };
+    sim.injected_delay().await;
     let Some(token) = bearer(&headers) else {
         return unauthorized("invalid_request", "missing Bearer access token");
     };
-    let grant = sim.0.store.lock().expect("store lock").access_tokens.get(token).cloned();
+    let grant = sim.store().access_tokens.get(token).cloned();
     let Some(grant) = grant else {
         return unauthorized("invalid_token", "unknown or revoked access token");
     };
-    if grant.created.elapsed() > Duration::from_secs(sim.config().access_token_ttl_seconds) {
+    if sim.clock().expired(grant.created, sim.lifetimes().access_token) {
         return unauthorized("invalid_token", "Y030025: access token expired");
     }
     let (Some(client), Some((idp, agent))) = (sim.config().client(&grant.client_id), agent(&sim, &grant.idp_id, &grant.login)) else {
         return unauthorized("invalid_token", "the client or agent no longer exists");
     };
-    let now = now_unix();
+    let now = sim.clock().unix();
     let mut claims = Map::new();
     claims.insert("iss".into(), json!(sim.issuer()));
     claims.insert("aud".into(), json!(client.client_id));
     claims.insert("iat".into(), json!(now));
-    claims.insert("exp".into(), json!(now + sim.config().access_token_ttl_seconds as i64));
+    claims.insert("exp".into(), json!(now.saturating_add_unsigned(sim.config().access_token_ttl_seconds)));
     for scope in &grant.scopes.0 {
         for name in scope.claims() {
             let value = match *name {
@@ -551,7 +313,10 @@ async fn userinfo(State(sim): State<Simulator>, headers: HeaderMap) -> Response 
             }
         }
     }
-    match sim.sign(client, &Value::Object(claims), faults.userinfo_unknown_key) {
+    if faults.userinfo_not_jwt {
+        return ([(header::CACHE_CONTROL, "no-store")], Json(Value::Object(claims))).into_response();
+    }
+    match sim.sign(client, &Value::Object(claims), faults.userinfo_forgery()) {
         Ok(jwt) => ([(header::CONTENT_TYPE, "application/jwt"), (header::CACHE_CONTROL, "no-store")], jwt).into_response(),
         Err(error) => oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &error.to_string()),
     }
@@ -564,6 +329,8 @@ struct EndSessionQuery {
     post_logout_redirect_uri: Option<String>,
 }
 
+/// RP-initiated logout: a valid `id_token_hint`, an exactly registered
+/// `post_logout_redirect_uri` (`Y030111`), `state` echoed; the provider session ends.
 async fn session_end(State(sim): State<Simulator>, jar: CookieJar, RawQuery(query): RawQuery) -> Response {
     let Ok(query) = serde_urlencoded::from_str::<EndSessionQuery>(query.as_deref().unwrap_or_default()) else {
         return error_page(ErrorCode::Y000400, "paramètres de déconnexion invalides");
@@ -575,7 +342,9 @@ async fn session_end(State(sim): State<Simulator>, jar: CookieJar, RawQuery(quer
     let Some(client) = client else {
         return error_page(ErrorCode::Y000400, "id_token_hint invalide");
     };
-    if sim.0.keys.read().expect("key ring lock").verify_own(&hint, client.alg, &client.client_secret).is_none() {
+    let now = sim.clock().now();
+    let verified = sim.keys().verify_own(&hint, client.alg, &client.client_secret, now);
+    if verified.is_none_or(|claims| claims.get("iss").and_then(Value::as_str) != Some(sim.issuer())) {
         return error_page(ErrorCode::Y000400, "id_token_hint invalide (signature)");
     }
     let Some(target) = query.post_logout_redirect_uri.filter(|uri| client.post_logout_redirect_uris.contains(uri)) else {
@@ -588,7 +357,7 @@ async fn session_end(State(sim): State<Simulator>, jar: CookieJar, RawQuery(quer
         url.query_pairs_mut().append_pair("state", &state);
     }
     if let Some(cookie) = jar.get(SESSION_COOKIE) {
-        sim.0.store.lock().expect("store lock").sessions.remove(cookie.value());
+        sim.store().sessions.remove(cookie.value());
     }
     (jar.remove(Cookie::build(SESSION_COOKIE).path("/")), Redirect::to(url.as_str())).into_response()
 }
@@ -606,8 +375,13 @@ fn unverified_audience(token: &str) -> Option<String> {
     }
 }
 
-/// RFC 7009: revokes an access token; unknown tokens are not an error.
-async fn revocation(State(sim): State<Simulator>, Form(form): Form<HashMap<String, String>>) -> Response {
+/// RFC 7009: revokes an access token of the authenticated client; unknown tokens (and other
+/// clients' tokens) are not an error and stay as they are.
+async fn revocation(State(sim): State<Simulator>, RawForm(body): RawForm) -> Response {
+    let form = match parse_form(&body) {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
     let client = match authenticate_client(&sim, &form) {
         Ok(client) => client.client_id.clone(),
         Err(response) => return response,
@@ -615,7 +389,7 @@ async fn revocation(State(sim): State<Simulator>, Form(form): Form<HashMap<Strin
     let Some(token) = form.get("token") else {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "missing token");
     };
-    let mut store = sim.0.store.lock().expect("store lock");
+    let mut store = sim.store();
     if store.access_tokens.get(token).is_some_and(|grant| grant.client_id == client) {
         store.access_tokens.remove(token);
     }

@@ -1,8 +1,9 @@
 //! In-memory state of the provider: pending interactions, codes, access tokens, sessions.
+//! Instants come from the simulator's clock.
 
 use shared::Scopes;
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A validated authorization request waiting for the agent to sign in.
 #[derive(Debug, Clone)]
@@ -46,11 +47,44 @@ pub struct AccessGrant {
     pub created: Instant,
 }
 
+/// A code already exchanged, remembered until it would have expired: presenting it again
+/// revokes the access token it gave (RFC 6749 §4.1.2).
+#[derive(Debug, Clone)]
+pub struct ConsumedCode {
+    pub access_token: String,
+    pub created: Instant,
+}
+
+const EXPIRED_TOKEN_MEMORY: Duration = Duration::from_secs(3600);
+
+/// How long each kind of record lives.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub interaction: Duration,
+    pub code: Duration,
+    pub access_token: Duration,
+    pub session: Duration,
+}
+
 /// Everything the provider remembers.
 #[derive(Default)]
 pub struct Store {
     pub interactions: HashMap<String, Interaction>,
     pub codes: HashMap<String, CodeGrant>,
+    pub consumed_codes: HashMap<String, ConsumedCode>,
     pub access_tokens: HashMap<String, AccessGrant>,
     pub sessions: HashMap<String, ProviderSession>,
+}
+
+impl Store {
+    /// Forgets every record that has outlived its lifetime at `now`. Access tokens are kept an
+    /// hour past their expiry, so that userinfo answers `Y030025` rather than "unknown token".
+    pub fn prune(&mut self, now: Instant, lifetimes: Lifetimes) {
+        let alive = |created: Instant, lifetime: Duration| now.saturating_duration_since(created) < lifetime;
+        self.interactions.retain(|_, i| alive(i.created, lifetimes.interaction));
+        self.codes.retain(|_, c| alive(c.created, lifetimes.code));
+        self.consumed_codes.retain(|_, c| alive(c.created, lifetimes.code));
+        self.access_tokens.retain(|_, a| alive(a.created, lifetimes.access_token + EXPIRED_TOKEN_MEMORY));
+        self.sessions.retain(|_, s| alive(s.created, lifetimes.session));
+    }
 }
