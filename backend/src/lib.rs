@@ -86,7 +86,9 @@ impl App {
         let probe = store.clone();
         let ready = move |State(app): State<AppState>| async move {
             let checks = async {
+                // Discovery and keys loaded once, and the provider answering right now.
                 app.rp.ready().await.map_err(|e| e.to_string())?;
+                app.rp.reachable().await.map_err(|e| e.to_string())?;
                 probe.load(&tower_sessions::session::Id::default()).await.map_err(|e| format!("session store: {e}"))?;
                 Ok::<_, String>(())
             };
@@ -107,6 +109,8 @@ impl App {
             .merge(auth)
             .route("/api/me", get(api::me))
             .route("/api/config", get(api::config))
+            .route("/api", any(api::not_found))
+            .route("/api/", any(api::not_found))
             .route("/api/{*rest}", any(api::not_found))
             .layer(axum::middleware::map_response(no_store))
             .route("/healthz", get(|| async { "ok" }))

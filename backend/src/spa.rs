@@ -19,7 +19,9 @@ fn is_hashed(path: &str) -> bool {
 async fn cache_headers(request: Request<axum::body::Body>, next: Next) -> Response {
     let hashed = is_hashed(request.uri().path());
     let mut response = next.run(request).await;
-    let value = if hashed && response.status().is_success() { "public, max-age=31536000, immutable" } else { "no-cache" };
+    // A missing hashed asset gets the index.html fallback: never pin that under the asset's name.
+    let fallback = response.headers().get(header::CONTENT_TYPE).is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    let value = if hashed && !fallback && response.status().is_success() { "public, max-age=31536000, immutable" } else { "no-cache" };
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     response
 }

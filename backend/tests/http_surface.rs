@@ -103,7 +103,7 @@ async fn the_spa_is_served_with_the_right_cache_rules_and_types() -> anyhow::Res
     let missing = browser.get(&kit.at("frontend-ffffffffffffffff_bg.wasm")).await?;
     ensure!(missing.header("cache-control") != Some("public, max-age=31536000, immutable"), "missing asset cached: {} {:?}", missing.status, missing.headers);
 
-    for path in ["api/unknown", "api/me/deeper", "api/"] {
+    for path in ["api/unknown", "api/me/deeper", "api/", "api"] {
         let answer = browser.get(&kit.at(path)).await?;
         ensure!(answer.status == 404, "/{path}: {} {}", answer.status, answer.body);
         ensure!(answer.json()?["error"] == "not_found", "/{path}: JSON 404, never the SPA: {}", answer.body);

@@ -1,0 +1,79 @@
+//! The logs never hold a token, the client secret, the authorization code, the CSRF token, the
+//! session id, or any claim beyond `sub`: a whole sign-in, a refused one and a logout are run
+//! with every event captured (backend at TRACE, everything else at DEBUG).
+
+mod common;
+
+use anyhow::{Context, ensure};
+use common::{Browser, Kit};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut all) = self.0.lock() {
+            all.extend_from_slice(bytes);
+        }
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+// A current-thread runtime: the thread-local subscriber sees the backend's and simulator's tasks.
+#[tokio::test(flavor = "current_thread")]
+async fn logs_carry_no_secret_and_no_claim_beyond_sub() -> anyhow::Result<()> {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter("debug,backend=trace")
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let kit = Kit::start_with_visible_store().await?;
+    let browser = Browser::new();
+    let callback = browser.authorize(&kit).await?;
+    let code = url::Url::parse(&callback)?.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.into_owned()).context("code")?;
+    ensure!(browser.get(&callback).await?.status == 303, "sign-in");
+    let record = kit.session_record(&browser).await?.context("session")?;
+    let agent = &record.data["agent"];
+    let secrets = [
+        ("client secret", kit.settings.provider.client_secret.clone()),
+        ("access token", agent["access_token"].as_str().unwrap_or_default().to_owned()),
+        ("ID token", agent["id_token"].as_str().unwrap_or_default().to_owned()),
+        ("CSRF token", agent["csrf_token"].as_str().unwrap_or_default().to_owned()),
+        ("authorization code", code),
+        ("session id", browser.session_cookie(&kit).unwrap_or_default()),
+    ];
+    let sub = agent["claims"]["sub"].as_str().unwrap_or_default().to_owned();
+    let me = browser.me(&kit.url).await?;
+    ensure!(me.status == 200, "me");
+    // A refused sign-in whose error messages talk about claims.
+    let other = Browser::new();
+    let callback = other.authorize(&kit).await?;
+    kit.simulator.set_faults(simulator::Faults { userinfo_sub: Some("someone-else".into()), ..Default::default() });
+    ensure!(other.get(&callback).await?.status == 401, "refused");
+    kit.simulator.set_faults(simulator::Faults::default());
+    let answer = browser.logout(&kit.url).await?;
+    let redirect = answer.json()?["redirect"].as_str().context("redirect")?.to_owned();
+    let back = browser.get(&redirect).await?.next("session/end")?;
+    ensure!(browser.get(&back).await?.status == 303, "logout");
+
+    let logs = String::from_utf8_lossy(&captured.0.lock().map_err(|_| anyhow::anyhow!("lock"))?).into_owned();
+    ensure!(logs.contains("signed in") && logs.contains(&sub), "the sign-in is logged with its sub:\n{logs}");
+    for (what, secret) in &secrets {
+        ensure!(secret.len() >= 16, "{what} was found");
+        ensure!(!logs.contains(secret.as_str()), "the logs hold the {what}:\n{logs}");
+    }
+    for claim in ["test@fia1.fr", "Angela", "DUBOIS", "21340126800130", "test-uid-1", "+33 1 23"] {
+        ensure!(!logs.contains(claim), "the logs hold the claim {claim}:\n{logs}");
+    }
+    ensure!(!logs.contains("eyJ"), "the logs hold a JWT:\n{logs}");
+    Ok(())
+}
