@@ -9,6 +9,7 @@ use e2e::Kit;
 use e2e::http::{Answer, HttpAgent};
 use serde_json::{Value, json};
 use simulator::Faults;
+use simulator::faults::Forgery;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -119,6 +120,20 @@ fn provider_scenarios() -> Vec<Scenario> {
          Box::pin(provider_fault(Faults { userinfo_unknown_key: true, ..Faults::default() }, 401, "invalid_userinfo"))),
         ("token endpoint answers 500",
          Box::pin(provider_fault(Faults { token_status: Some(500), ..Faults::default() }, 502, "provider_unavailable"))),
+        ("ID token with alg: none",
+         Box::pin(provider_fault(Faults { id_token_forgery: Some(Forgery::AlgNone), ..Faults::default() }, 401, "invalid_id_token"))),
+        ("ID token HS256-signed with the provider's public key (algorithm confusion)",
+         Box::pin(provider_fault(Faults { id_token_forgery: Some(Forgery::Hs256WithPublicKey), ..Faults::default() }, 401, "invalid_id_token"))),
+        ("ID token validly signed with another algorithm than the registered one",
+         Box::pin(provider_fault(Faults { id_token_forgery: Some(Forgery::WrongAlg), ..Faults::default() }, 401, "invalid_id_token"))),
+        ("userinfo with alg: none",
+         Box::pin(provider_fault(Faults { userinfo_forgery: Some(Forgery::AlgNone), ..Faults::default() }, 401, "invalid_userinfo"))),
+        ("userinfo not a JWT",
+         Box::pin(provider_fault(Faults { userinfo_not_jwt: true, ..Faults::default() }, 401, "invalid_userinfo"))),
+        ("token endpoint answers invalid JSON",
+         Box::pin(provider_fault(Faults { token_invalid_json: true, ..Faults::default() }, 502, "provider_unavailable"))),
+        ("token endpoint answers a 10 MB body",
+         Box::pin(provider_fault(Faults { token_body_padding: Some(10 * 1024 * 1024), ..Faults::default() }, 502, "provider_unavailable"))),
         ("provider does not answer in time", Box::pin(async {
             let kit = Kit::start_configured(|s| s.provider.timeout_seconds = 1).await?;
             let agent = HttpAgent::new();
