@@ -6,6 +6,8 @@
 
 pub mod api;
 pub mod auth;
+#[cfg(feature = "simulator")]
+pub mod demo;
 pub mod error;
 pub mod metrics;
 pub mod oidc;

@@ -58,16 +58,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
 /// Starts the simulator on the next port, registered for this backend's URLs.
 #[cfg(feature = "simulator")]
 async fn start_simulator(settings: &mut Settings) -> anyhow::Result<simulator::RunningSimulator> {
-    let mut config = simulator::SimulatorConfig::demo();
-    let client = config.clients.first_mut().ok_or_else(|| anyhow::anyhow!("the demo simulator has no client"))?;
-    client.redirect_uris = vec![settings.redirect_uri().to_string()];
-    client.post_logout_redirect_uris = vec![settings.post_logout_redirect_uri().to_string()];
-    client.home_url = settings.public_url.to_string();
-    settings.provider.client_id = client.client_id.clone();
-    settings.provider.client_secret = client.client_secret.clone();
     let port = settings.listen.port().checked_add(1).ok_or_else(|| anyhow::anyhow!("no port after {}", settings.listen))?;
-    let running = simulator::Simulator::spawn(config, std::net::SocketAddr::new(settings.listen.ip(), port)).await?;
-    settings.provider.issuer = Some(running.issuer().parse()?);
+    let running = backend::demo::start_simulator(settings, std::net::SocketAddr::new(settings.listen.ip(), port)).await?;
     println!("AgentConnect simulator: {} (demo agent: test@fia1.fr, login test, password 123)", running.issuer());
     Ok(running)
 }

@@ -55,14 +55,7 @@ impl Kit {
             Settings { listen: addr, public_url: format!("http://{addr}/").parse()?, spa_dir, ..Settings::default() };
         settings.session.store = SessionStoreSettings::Memory;
         configure(&mut settings);
-        let mut config = simulator::SimulatorConfig::demo();
-        let client = config.clients.first_mut().context("demo client")?;
-        client.redirect_uris = vec![settings.redirect_uri().to_string()];
-        client.post_logout_redirect_uris = vec![settings.post_logout_redirect_uri().to_string()];
-        client.home_url = settings.public_url.to_string();
-        settings.provider.client_secret = client.client_secret.clone();
-        let simulator = simulator::Simulator::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
-        settings.provider.issuer = Some(simulator.issuer().parse()?);
+        let simulator = backend::demo::start_simulator(&mut settings, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
         let server = serve(listener, settings.clone()).await?;
         Ok(Kit { url: format!("http://{addr}/"), simulator, settings, server })
     }
