@@ -196,7 +196,15 @@ impl Settings {
         if let Some(file) = file {
             figment = figment.merge(Toml::file_exact(file));
         }
-        let settings: Settings = figment.merge(Env::prefixed("BFF_").split("__")).extract().map_err(Box::new)?;
+        figment = figment.merge(Env::prefixed("BFF_").split("__"));
+        // Figment reads a variable that looks like a number as one (`0123` → 123): credentials
+        // are taken verbatim instead.
+        for (variable, key) in [("BFF_PROVIDER__CLIENT_ID", "provider.client_id"), ("BFF_PROVIDER__CLIENT_SECRET", "provider.client_secret")] {
+            if let Ok(raw) = std::env::var(variable) {
+                figment = figment.merge(Serialized::default(key, raw));
+            }
+        }
+        let settings: Settings = figment.extract().map_err(Box::new)?;
         settings.validate()?;
         Ok(settings)
     }

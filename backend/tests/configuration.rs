@@ -1,0 +1,96 @@
+//! Configuration as the GUIDE documents it: a TOML file, `BFF_*` variables over it (the secret
+//! only there), presets giving the issuer, and start-up refusals that say what to fix.
+
+use backend::settings::{Preset, SessionStoreSettings, Settings, SigningAlg};
+use figment::Jail;
+use std::path::Path;
+
+fn fail(error: impl std::fmt::Display) -> figment::Error {
+    figment::Error::from(error.to_string())
+}
+
+#[test]
+fn the_guide_example_loads_with_the_secret_from_the_environment() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "bff.toml",
+            r#"
+public_url = "https://demarches.example.gouv.fr/"
+listen = "0.0.0.0:8080"
+
+[provider]
+preset = "integration-internet"
+client_id = "the client_id AgentConnect gave you"
+alg = "RS256"
+
+[session.store]
+kind = "redis"
+url = "redis://sessions.internal:6379/0"
+"#,
+        )?;
+        jail.set_env("BFF_PROVIDER__CLIENT_SECRET", "from-the-environment");
+        jail.set_env("BFF_SESSION__IDLE_TIMEOUT_MINUTES", "30");
+        let settings = Settings::load(Some(Path::new("bff.toml"))).map_err(fail)?;
+        assert_eq!(settings.provider.client_secret, "from-the-environment");
+        assert_eq!(settings.provider.preset, Preset::IntegrationInternet);
+        assert_eq!(settings.provider.alg, SigningAlg::RS256);
+        assert_eq!(settings.session.idle_timeout_minutes, 30);
+        assert_eq!(settings.session.store, SessionStoreSettings::Redis { url: "redis://sessions.internal:6379/0".into() });
+        assert_eq!(settings.issuer().map(|u| u.to_string()).as_deref(), Some("https://fca.integ01.dev-agentconnect.fr/api/v2"));
+        assert_eq!(settings.redirect_uri().as_str(), "https://demarches.example.gouv.fr/auth/callback");
+        assert_eq!(settings.post_logout_redirect_uri().as_str(), "https://demarches.example.gouv.fr/auth/logout/callback");
+        assert!(settings.secure_cookies());
+        Ok(())
+    });
+}
+
+#[test]
+fn the_store_can_be_chosen_from_the_environment_alone() {
+    Jail::expect_with(|jail| {
+        jail.set_env("BFF_SESSION__STORE__KIND", "redis");
+        jail.set_env("BFF_SESSION__STORE__URL", "redis://127.0.0.1:6379/1");
+        let settings = Settings::load(None).map_err(fail)?;
+        assert_eq!(settings.session.store, SessionStoreSettings::Redis { url: "redis://127.0.0.1:6379/1".into() });
+        jail.set_env("BFF_SESSION__STORE__KIND", "memory");
+        assert_eq!(Settings::load(None).map_err(fail)?.session.store, SessionStoreSettings::Memory);
+        Ok(())
+    });
+}
+
+#[test]
+fn digit_only_credentials_stay_strings() {
+    Jail::expect_with(|jail| {
+        jail.set_env("BFF_PROVIDER__CLIENT_ID", "0123456789");
+        jail.set_env("BFF_PROVIDER__CLIENT_SECRET", "1e10");
+        let settings = Settings::load(None).map_err(fail)?;
+        assert_eq!(settings.provider.client_id, "0123456789");
+        assert_eq!(settings.provider.client_secret, "1e10");
+        Ok(())
+    });
+}
+
+#[test]
+fn refusals_say_what_to_fix() {
+    Jail::expect_with(|jail| {
+        let cases: [(&str, &str, &str); 5] = [
+            ("BFF_PROVIDER__PRESET", "production-internet", "Y04A586"),
+            ("BFF_PUBLIC_URL", "http://service.example/", "plain http is only allowed on loopback"),
+            ("BFF_PUBLIC_URL", "https://service.example/app", "must be a base URL ending with `/`"),
+            ("BFF_SESSION__ABSOLUTE_HOURS", "24", "between 1 and 12"),
+            ("BFF_PROVIDER__ALG", "none", "PROVIDER.ALG"),
+        ];
+        for (name, value, expected) in cases {
+            jail.clear_env();
+            jail.set_env("BFF_PROVIDER__CLIENT_SECRET", "s");
+            jail.set_env(name, value);
+            let error = Settings::load(None).err().map(|e| e.to_string()).unwrap_or_default();
+            println!("{name}={value}: {error}");
+            assert!(error.contains(expected), "{name}={value}: expected `{expected}` in `{error}`");
+        }
+        jail.clear_env();
+        jail.set_env("BFF_PROVIDER__PRESET", "integration-internet");
+        let error = Settings::load(None).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("BFF_PROVIDER__CLIENT_SECRET"), "{error}");
+        Ok(())
+    });
+}
