@@ -9,6 +9,9 @@ use std::time::Duration;
 pub enum Forgery {
     /// Signed with the client's algorithm (ES256 for an HS256 client) by a key absent from the JWKS.
     UnknownKey,
+    /// Signed by a key absent from the JWKS, but naming the published key's `kid` (only the
+    /// signature check itself can catch it).
+    SpoofedKid,
     /// `alg: none`, empty signature.
     AlgNone,
     /// HS256 keyed with the PEM of the provider's published public key (algorithm confusion).

@@ -163,6 +163,13 @@ impl KeyRing {
                 header.kid = Some(key.kid);
                 Ok(jsonwebtoken::encode(&header, claims, &key.encoding)?)
             }
+            Forgery::SpoofedKid => {
+                let published_kid = self.active(published).ok_or_else(|| anyhow::anyhow!("no active {published:?} key"))?.kid.clone();
+                let key = generate(published)?;
+                let mut header = Header::new(algorithm(published));
+                header.kid = Some(published_kid);
+                Ok(jsonwebtoken::encode(&header, claims, &key.encoding)?)
+            }
             Forgery::AlgNone => {
                 let header = B64.encode(br#"{"alg":"none","typ":"JWT"}"#);
                 let payload = B64.encode(serde_json::to_vec(claims)?);
