@@ -90,18 +90,22 @@ pub async fn login(State(app): State<AppState>, session: Session, Query(query): 
 }
 
 fn provider_error(error: OidcError) -> AppError {
-    let (status, name) = match &error {
-        OidcError::Provider(_) => (StatusCode::BAD_GATEWAY, "provider_unavailable"),
-        OidcError::TokenRejected(_) => (StatusCode::BAD_REQUEST, "code_rejected"),
-        OidcError::IdToken(_) => (StatusCode::UNAUTHORIZED, "invalid_id_token"),
-        OidcError::Userinfo(_) => (StatusCode::UNAUTHORIZED, "invalid_userinfo"),
+    const UNVERIFIED: &str = "AgentConnect's answer could not be verified, so you were not signed in. Please sign in again.";
+    let (status, name, message) = match &error {
+        OidcError::Provider(_) => (
+            StatusCode::BAD_GATEWAY,
+            "provider_unavailable",
+            "AgentConnect could not be reached or answered badly. Please try again.",
+        ),
+        OidcError::TokenRejected(_) => (
+            StatusCode::BAD_REQUEST,
+            "code_rejected",
+            "AgentConnect refused this sign-in (the link may have been used already or expired). Please sign in again.",
+        ),
+        OidcError::IdToken(_) => (StatusCode::UNAUTHORIZED, "invalid_id_token", UNVERIFIED),
+        OidcError::Userinfo(_) => (StatusCode::UNAUTHORIZED, "invalid_userinfo", UNVERIFIED),
     };
     tracing::warn!(reason = name, detail = %error, "sign-in refused");
-    let message = match name {
-        "provider_unavailable" => "AgentConnect could not be reached or answered badly. Please try again.",
-        "code_rejected" => "AgentConnect refused this sign-in (the link may have been used already or expired). Please sign in again.",
-        _ => "AgentConnect's answer could not be verified, so you were not signed in. Please sign in again.",
-    };
     AppError::new(status, name, message)
 }
 
