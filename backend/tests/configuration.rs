@@ -1,6 +1,8 @@
 //! Configuration as the GUIDE documents it: a TOML file, `BFF_*` variables over it (the secret
 //! only there), presets giving the issuer, and start-up refusals that say what to fix.
 
+#![allow(clippy::result_large_err)] // figment::Jail closures return figment::Error.
+
 use backend::settings::{Preset, SessionStoreSettings, Settings, SigningAlg};
 use figment::Jail;
 use std::path::Path;

@@ -1,0 +1,94 @@
+//! Bounds on what the provider can make the backend do: every call has a timeout, and no answer
+//! is read past `MAX_PROVIDER_BODY` (the token response included, although the `openidconnect`
+//! crate would read it whole).
+
+mod common;
+
+use anyhow::{Context, ensure};
+use axum::routing::{get, post};
+use common::{Browser, Kit};
+use serde_json::json;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn a_token_endpoint_slower_than_the_timeout_is_a_quick_502() -> anyhow::Result<()> {
+    let kit = Kit::start_with(|s| s.provider.timeout_seconds = 1).await?;
+    let browser = Browser::new();
+    let callback = browser.authorize(&kit).await?;
+    kit.simulator.set_faults(simulator::Faults { delay: Some(Duration::from_secs(5)), ..Default::default() });
+    let started = Instant::now();
+    let answer = browser.get(&callback).await?;
+    let elapsed = started.elapsed();
+    println!("token endpoint 5 s late, 1 s timeout: HTTP {} after {elapsed:?}", answer.status.as_u16());
+    answer.expect_error(502, "provider_unavailable")?;
+    ensure!(elapsed < Duration::from_secs(4), "the timeout bounds the wait: {elapsed:?}");
+    ensure!(browser.me(&kit.url).await?.status == 401, "no session");
+    Ok(())
+}
+
+/// A provider whose discovery is fine but whose token endpoint answers `size` bytes of JSON.
+async fn provider_with_a_huge_token_response(size: usize) -> anyhow::Result<(String, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+    let addr: SocketAddr = listener.local_addr()?;
+    let issuer = format!("http://{addr}/api/v2");
+    let discovery = json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+        "userinfo_endpoint": format!("{issuer}/userinfo"),
+        "jwks_uri": format!("{issuer}/jwks"),
+        "end_session_endpoint": format!("{issuer}/session/end"),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["ES256"],
+    });
+    let huge = format!(r#"{{"token_type":"Bearer","expires_in":60,"id_token":"x","access_token":"{}"}}"#, "a".repeat(size));
+    let app = axum::Router::new()
+        .route("/api/v2/.well-known/openid-configuration", get(move || async move { axum::Json(discovery) }))
+        .route("/api/v2/jwks", get(|| async { axum::Json(json!({"keys": []})) }))
+        .route("/api/v2/token", post(move || async move { ([("content-type", "application/json")], huge) }));
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((issuer, server))
+}
+
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut all) = self.0.lock() {
+            all.extend_from_slice(bytes);
+        }
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+// Current-thread runtime: the logs (captured thread-locally) tell why the answer was refused.
+#[tokio::test(flavor = "current_thread")]
+async fn an_oversized_token_response_is_refused() -> anyhow::Result<()> {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt().with_env_filter("backend=info").with_writer(move || writer.clone()).with_ansi(false).finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let kit = Kit::start().await?;
+    let (issuer, _provider) = provider_with_a_huge_token_response(backend::oidc::MAX_PROVIDER_BODY + 1024).await?;
+    let mut settings = kit.settings.clone();
+    settings.provider.issuer = Some(issuer.parse()?);
+    let (base, _server) = common::serve_elsewhere(settings).await?;
+    let browser = Browser::new();
+    let authorize: url::Url = browser.get(&format!("{base}auth/login")).await?.next("login")?.parse()?;
+    let state = authorize.query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()).context("state")?;
+    let answer = browser.get(&format!("{base}auth/callback?state={state}&code=some-code")).await?;
+    println!("token response of {} bytes: HTTP {} {}", backend::oidc::MAX_PROVIDER_BODY + 1024, answer.status.as_u16(), answer.body.len());
+    answer.expect_error(502, "provider_unavailable")?;
+    let logs = String::from_utf8_lossy(&captured.0.lock().map_err(|_| anyhow::anyhow!("lock"))?).into_owned();
+    ensure!(logs.contains(&format!("larger than {} bytes", backend::oidc::MAX_PROVIDER_BODY)), "refused for its size:\n{logs}");
+    ensure!(browser.me(&base).await?.status == 401, "no session");
+    Ok(())
+}
