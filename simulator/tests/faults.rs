@@ -60,7 +60,7 @@ async fn delay_slows_token_userinfo_and_jwks() {
 #[tokio::test]
 async fn forged_id_tokens_and_userinfo_fail_verification() {
     let h = start().await;
-    let forgeries = [Forgery::UnknownKey, Forgery::AlgNone, Forgery::Hs256WithPublicKey, Forgery::WrongAlg];
+    let forgeries = [Forgery::UnknownKey, Forgery::SpoofedKid, Forgery::AlgNone, Forgery::Hs256WithPublicKey, Forgery::WrongAlg];
     for client in ["fs-es256", "fs-rs256", "fs-hs256"] {
         for forgery in forgeries {
             h.sim().set_faults(Faults { id_token_forgery: Some(forgery), userinfo_forgery: Some(forgery), ..Faults::default() });
@@ -79,9 +79,10 @@ async fn forged_id_tokens_and_userinfo_fail_verification() {
                 }
                 Forgery::Hs256WithPublicKey => assert_eq!(header["alg"], "HS256"),
                 Forgery::WrongAlg => assert_ne!(header["alg"], h.sim().config().client(client).map(|c| format!("{:?}", c.alg)).unwrap().as_str()),
-                Forgery::UnknownKey => {
+                Forgery::UnknownKey | Forgery::SpoofedKid => {
                     let kid = header["kid"].as_str().unwrap();
-                    assert!(!h.jwks().await["keys"].as_array().unwrap().iter().any(|k| k["kid"] == kid));
+                    let published = h.jwks().await["keys"].as_array().unwrap().iter().any(|k| k["kid"] == kid);
+                    assert_eq!(published, forgery == Forgery::SpoofedKid, "{forgery:?}");
                 }
             }
         }
