@@ -120,7 +120,9 @@ pub struct CallbackQuery {
 
 /// `GET /auth/callback`: checks `state`, then exchanges the code and opens the session.
 pub async fn callback(State(app): State<AppState>, session: Session, Query(query): Query<CallbackQuery>) -> Result<Response, PageError> {
+    let started = std::time::Instant::now();
     let result = complete_sign_in(&app, &session, query).await;
+    app.metrics.callback_took(started.elapsed());
     if let Err(error) = &result {
         app.metrics.sign_in_failed(error.0.error);
         // Leave nothing behind a failed sign-in but the other tabs' pending logins.
@@ -271,10 +273,10 @@ pub async fn logout_callback(
             .page());
         }
     }
-    if let Ok(Some(agent)) = session.get::<AgentSession>(AGENT).await {
-        if let Err(error) = app.rp.revoke(&agent.access_token).await {
-            tracing::info!(%error, "access token revocation failed (it expires within 60 s anyway)");
-        }
+    if let Ok(Some(agent)) = session.get::<AgentSession>(AGENT).await
+        && let Err(error) = app.rp.revoke(&agent.access_token).await
+    {
+        tracing::info!(%error, "access token revocation failed (it expires within 60 s anyway)");
     }
     session.flush().await.map_err(|e| AppError::session_store(e).page())?;
     Ok(Redirect::to("/deconnecte").into_response())
