@@ -1,0 +1,521 @@
+//! `bench` (run it with `./x bench`): measures the kit through real HTTP on 127.0.0.1 and writes
+//! the results into `BENCHMARKS.md`.
+//!
+//! The backend is the release `backend` binary, started as a separate process per
+//! configuration (so its memory and CPU are its own); the simulator is this binary started again
+//! as `bench simulator …`, another process; the reference Node relying party and `redis-server`
+//! are processes too. Every loop stops by itself, bounded in count and in time.
+//!
+//! `bench [--smoke] [--only a,b] [--out FILE]`; sections: sizes, ready, signin, node, me, memory,
+//! browser. `--smoke` runs each for a fraction of a second and writes `target/bench/smoke.md`.
+
+mod load;
+mod procs;
+mod report;
+mod spa;
+
+use anyhow::{Context, bail};
+use load::{Bounds, Getter, Outcome, SignInUser, phase};
+use procs::{Proc, free_port};
+use reqwest::StatusCode;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tokio::process::Command;
+
+/// How much of everything to do.
+#[derive(Clone, Copy, Debug)]
+pub struct Scale {
+    /// Smoke mode (numbers meaningless, only proves each measurement runs).
+    pub smoke: bool,
+    /// Concurrency levels of the sign-in runs.
+    pub sign_in_levels: &'static [usize],
+    /// Warm-up before each measured phase.
+    pub warmup: Duration,
+    /// Each measured sign-in phase.
+    pub sign_in: Bounds,
+    /// Connections of the `/api/me` runs.
+    pub me_connections: usize,
+    /// Each measured `/api/me` phase.
+    pub me: Bounds,
+    /// Sessions created for the memory measurement.
+    pub memory_sessions: u64,
+    /// Signed-in sessions created for the memory measurement.
+    pub memory_signed_in: u64,
+    /// Starts of the backend for the start-up time.
+    pub starts: usize,
+    /// Page loads in Chromium.
+    pub loads: usize,
+}
+
+const FULL: Scale = Scale {
+    smoke: false,
+    sign_in_levels: &[1, 8, 32, 128],
+    warmup: Duration::from_millis(1500),
+    sign_in: Bounds { duration: Duration::from_secs(8), max_ops: 100_000 },
+    me_connections: 256,
+    me: Bounds { duration: Duration::from_secs(10), max_ops: 3_000_000 },
+    memory_sessions: 100_000,
+    memory_signed_in: 10_000,
+    starts: 15,
+    loads: 9,
+};
+
+const SMOKE: Scale = Scale {
+    smoke: true,
+    sign_in_levels: &[1, 8],
+    warmup: Duration::from_millis(100),
+    sign_in: Bounds { duration: Duration::from_millis(300), max_ops: 2_000 },
+    me_connections: 16,
+    me: Bounds { duration: Duration::from_millis(300), max_ops: 100_000 },
+    memory_sessions: 2_000,
+    memory_signed_in: 100,
+    starts: 2,
+    loads: 2,
+};
+
+const SECTIONS: [&str; 7] = ["sizes", "ready", "signin", "node", "me", "memory", "browser"];
+
+/// The demo client every relying party here uses.
+const CLIENT_ID: &str = "demo-fs";
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    if args.first().map(String::as_str) == Some("simulator") {
+        return runtime.block_on(simulator_child(&args[1..]));
+    }
+    let mut smoke = false;
+    let mut only: Option<Vec<String>> = None;
+    let mut out: Option<PathBuf> = None;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--smoke" => smoke = true,
+            "--only" => only = Some(rest.next().context("--only needs a list")?.split(',').map(str::to_owned).collect()),
+            "--out" => out = Some(rest.next().context("--out needs a file")?.into()),
+            other => bail!("unknown argument `{other}` (bench [--smoke] [--only {}] [--out FILE])", SECTIONS.join(",")),
+        }
+    }
+    if let Some(only) = &only {
+        if let Some(unknown) = only.iter().find(|s| !SECTIONS.contains(&s.as_str())) {
+            bail!("unknown section `{unknown}` (known: {})", SECTIONS.join(", "));
+        }
+    }
+    let root = workspace_root()?;
+    let out = out.unwrap_or_else(|| if smoke { root.join("target/bench/smoke.md") } else { root.join("BENCHMARKS.md") });
+    let scale = if smoke { SMOKE } else { FULL };
+    runtime.block_on(run(Run { root, scale, only, out }))
+}
+
+/// The workspace root (where `Cargo.toml` has `[workspace]`), from the current directory up.
+fn workspace_root() -> anyhow::Result<PathBuf> {
+    let mut dir = std::env::current_dir()?;
+    loop {
+        if std::fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|t| t.contains("[workspace]")) {
+            return Ok(dir);
+        }
+        if !dir.pop() {
+            bail!("run bench from the workspace (./x bench)");
+        }
+    }
+}
+
+/// `bench simulator --redirect http://127.0.0.1:P/ …`: the demo simulator on an ephemeral
+/// loopback port, registered for each relying party given; prints `SIMULATOR <addr>`, stops
+/// when its parent kills it.
+async fn simulator_child(args: &[String]) -> anyhow::Result<()> {
+    let bases: Vec<&String> = args.iter().skip_while(|a| *a != "--redirect").skip(1).step_by(2).collect();
+    let mut config = simulator::SimulatorConfig::demo();
+    let client = config.clients.first_mut().context("the demo configuration has no client")?;
+    client.redirect_uris = bases.iter().map(|b| format!("{b}auth/callback")).collect();
+    client.post_logout_redirect_uris = bases.iter().map(|b| format!("{b}auth/logout/callback")).collect();
+    client.home_url = bases.first().map(|b| (*b).clone()).unwrap_or_default();
+    let running = simulator::Simulator::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
+    println!("SIMULATOR {}", running.addr);
+    // The parent kills this process; bounded anyway.
+    tokio::time::sleep(Duration::from_secs(4 * 3600)).await;
+    Ok(())
+}
+
+/// One invocation.
+struct Run {
+    root: PathBuf,
+    scale: Scale,
+    only: Option<Vec<String>>,
+    out: PathBuf,
+}
+
+impl Run {
+    fn wants(&self, section: &str) -> bool {
+        self.only.as_ref().is_none_or(|o| o.iter().any(|s| s == section))
+    }
+}
+
+/// Where a backend keeps its sessions.
+#[derive(Clone, Debug)]
+pub enum Store {
+    /// `memory`.
+    Memory,
+    /// `sqlite` (the shipped default), a fresh file.
+    Sqlite,
+    /// `redis` on this port.
+    Redis(u16),
+}
+
+impl Store {
+    /// Its name in the tables.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Store::Memory => "memory",
+            Store::Sqlite => "sqlite",
+            Store::Redis(_) => "redis",
+        }
+    }
+}
+
+/// What every measurement shares: the run directory, the simulator, the ports registered with it.
+struct Lab {
+    dir: PathBuf,
+    root: PathBuf,
+    backend_exe: PathBuf,
+    simulator: Proc,
+    simulator_origin: String,
+    issuer: String,
+    client_secret: String,
+    backend_port: u16,
+    node_port: u16,
+    starts: u32,
+}
+
+impl Lab {
+    async fn open(root: &Path) -> anyhow::Result<Self> {
+        let dir = procs::run_dir(root)?;
+        let exe = std::env::current_exe()?;
+        let backend_exe = exe.with_file_name("backend");
+        if !backend_exe.exists() {
+            bail!("{} is missing: build it with `cargo build --release -p backend -p bench` (./x bench does)", backend_exe.display());
+        }
+        let (backend_port, node_port) = (free_port()?, free_port()?);
+        let mut command = Command::new(&exe);
+        command.arg("simulator");
+        for port in [backend_port, node_port] {
+            command.arg("--redirect").arg(format!("http://127.0.0.1:{port}/"));
+        }
+        let mut simulator = Proc::spawn("simulator", command, &dir.join("simulator.log"), &["SIMULATOR "])?;
+        let (line, _) = simulator.wait_line(Duration::from_secs(30)).await?;
+        let addr: SocketAddr = line.trim_start_matches("SIMULATOR ").trim().parse()?;
+        let client_secret = simulator::SimulatorConfig::demo()
+            .clients
+            .first()
+            .map(|c| c.client_secret.clone())
+            .context("demo client")?;
+        Ok(Lab {
+            dir,
+            root: root.to_owned(),
+            backend_exe,
+            simulator,
+            simulator_origin: format!("http://{addr}"),
+            issuer: format!("http://{addr}/api/v2"),
+            client_secret,
+            backend_port,
+            node_port,
+            starts: 0,
+        })
+    }
+
+    fn backend_url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.backend_port)
+    }
+
+    /// Starts the release backend on `port` with `store`; returns it once `/healthz` answers,
+    /// with spawn → `AgentConnect kit ready` printed and spawn → first 200 on `/healthz`.
+    async fn backend(&mut self, store: &Store, port: u16) -> anyhow::Result<(Proc, Duration, Duration)> {
+        self.starts += 1;
+        let n = self.starts;
+        let store_toml = match store {
+            Store::Memory => "kind = \"memory\"".to_owned(),
+            Store::Sqlite => format!("kind = \"sqlite\"\npath = {:?}", self.dir.join(format!("sessions-{n}.sqlite"))),
+            Store::Redis(port) => format!("kind = \"redis\"\nurl = \"redis://127.0.0.1:{port}/0\""),
+        };
+        let config = format!(
+            "listen = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}/\"\nspa_dir = {:?}\n\
+             auth_rate_limit_per_minute = 0\n\n[provider]\nissuer = \"{}\"\nclient_id = \"{CLIENT_ID}\"\n\
+             client_secret = \"{}\"\n\n[session.store]\n{store_toml}\n",
+            self.root.join("dist"),
+            self.issuer,
+            self.client_secret,
+        );
+        let file = self.dir.join(format!("backend-{n}.toml"));
+        std::fs::write(&file, config)?;
+        let mut command = Command::new(&self.backend_exe);
+        command.arg("--config").arg(&file).env_remove("RUST_LOG").current_dir(&self.root);
+        for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("BFF_")) {
+            command.env_remove(key);
+        }
+        let spawned = Instant::now();
+        let mut process = Proc::spawn("backend", command, &self.dir.join(format!("backend-{n}.log")), &["AgentConnect kit ready"])?;
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let healthy = procs::wait_http_ok(addr, "/healthz", Duration::from_millis(1), Duration::from_secs(20)).await;
+        let healthy = match healthy {
+            Ok(at) => at,
+            Err(error) => {
+                let _ = process.wait_line(Duration::from_millis(10)).await?;
+                return Err(error);
+            }
+        };
+        let (_, printed) = process.wait_line(Duration::from_secs(5)).await?;
+        Ok((process, printed.duration_since(spawned), healthy.duration_since(spawned)))
+    }
+
+    /// Installs (once, `npm ci` from the committed lock file) and starts the Node relying party.
+    async fn node(&mut self) -> anyhow::Result<Proc> {
+        let source = self.root.join("bench/node");
+        let dir = self.root.join("target/bench-node");
+        std::fs::create_dir_all(&dir)?;
+        let lock = std::fs::read(source.join("package-lock.json"))?;
+        let installed = std::fs::read(dir.join("package-lock.json")).ok();
+        for file in ["package.json", "package-lock.json", "server.js"] {
+            std::fs::copy(source.join(file), dir.join(file))?;
+        }
+        if installed.as_deref() != Some(lock.as_slice()) || !dir.join("node_modules").exists() {
+            eprintln!("==> npm ci in {} (express, express-session, openid-client 5)", dir.display());
+            let status = tokio::time::timeout(
+                Duration::from_secs(300),
+                Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&dir).status(),
+            )
+            .await
+            .context("npm ci took more than 5 minutes")??;
+            if !status.success() {
+                bail!("npm ci failed in {}", dir.display());
+            }
+        }
+        let mut command = Command::new("node");
+        command
+            .arg("server.js")
+            .current_dir(&dir)
+            .env("NODE_ENV", "production")
+            .env("PORT", self.node_port.to_string())
+            .env("ISSUER", &self.issuer)
+            .env("CLIENT_ID", CLIENT_ID)
+            .env("CLIENT_SECRET", &self.client_secret);
+        let mut process = Proc::spawn("node rp", command, &self.dir.join("node.log"), &["node rp ready"])?;
+        process.wait_line(Duration::from_secs(30)).await?;
+        Ok(process)
+    }
+}
+
+/// `redis-server` on a free loopback port, nothing persisted; stopped when dropped.
+async fn redis(dir: &Path) -> anyhow::Result<(Proc, u16)> {
+    let port = free_port()?;
+    let mut command = Command::new("/usr/bin/redis-server");
+    command.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+    let process = Proc::spawn("redis", command, &dir.join("redis.log"), &[])?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        if let Ok(mut stream) = tokio::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).await {
+            let mut answer = [0u8; 5];
+            if stream.write_all(b"PING\r\n").await.is_ok() && stream.read_exact(&mut answer).await.is_ok() && &answer == b"+PONG" {
+                return Ok((process, port));
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("redis-server did not start on port {port}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Sign-in throughput of the relying party at `rp` at each concurrency level.
+async fn sign_ins(lab: &Lab, rp: &str, watched: &[&Proc], scale: Scale) -> anyhow::Result<Vec<(usize, Outcome)>> {
+    let mut results = Vec::new();
+    for &level in scale.sign_in_levels {
+        let users = (0..level).map(|_| SignInUser::new(rp, &lab.simulator_origin)).collect::<anyhow::Result<Vec<_>>>()?;
+        let warmup = Bounds { duration: scale.warmup, max_ops: scale.sign_in.max_ops };
+        let (users, _) = phase(users, warmup, watched).await;
+        let (_, outcome) = phase(users, scale.sign_in, watched).await;
+        eprintln!(
+            "    {level:>4} users: {:>8.0} sign-ins/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}  cpu: {}  other {:.2}",
+            outcome.rate(),
+            outcome.quantile_ms(0.5),
+            outcome.quantile_ms(0.99),
+            outcome.errors,
+            outcome.cpu_summary(),
+            outcome.other_cores
+        );
+        if let Some(error) = &outcome.first_error {
+            eprintln!("          first error: {error}");
+        }
+        results.push((level, outcome));
+    }
+    Ok(results)
+}
+
+/// `/api/me` at `scale.me_connections` concurrent connections, each with its own signed-in session.
+async fn api_me(lab: &Lab, backend: &Proc, extra: &[&Proc], scale: Scale) -> anyhow::Result<Outcome> {
+    let url = lab.backend_url();
+    let cookies = load::signed_in_cookies(&url, &lab.simulator_origin, scale.me_connections, 32).await?;
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, lab.backend_port));
+    let getters = cookies
+        .iter()
+        .map(|c| Getter::new(addr, "/api/me", Some(c), StatusCode::OK))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut watched = vec![backend];
+    watched.extend_from_slice(extra);
+    let (getters, _) = phase(getters, Bounds { duration: scale.warmup, max_ops: scale.me.max_ops }, &watched).await;
+    let (_, outcome) = phase(getters, scale.me, &watched).await;
+    Ok(outcome)
+}
+
+/// RSS growth of a fresh backend over `n` sessions made by `GET /auth/login` (a login
+/// transaction each) or, with `signed_in`, by complete sign-ins.
+async fn memory(lab: &mut Lab, store: &Store, n: u64, signed_in: bool) -> anyhow::Result<report::Memory> {
+    let (backend, _, _) = lab.backend(store, lab.backend_port).await?;
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, lab.backend_port));
+    let url = lab.backend_url();
+    let long = Duration::from_secs(600);
+    let (before, after, made, rate) = if signed_in {
+        let users = (0..32).map(|_| SignInUser::new(&url, &lab.simulator_origin)).collect::<anyhow::Result<Vec<_>>>()?;
+        let (users, _) = phase(users, Bounds { duration: long, max_ops: (n / 20).max(50) }, &[&backend]).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let before = backend.rss_kib()?;
+        let (_, outcome) = phase(users, Bounds { duration: long, max_ops: n }, &[&backend]).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        (before, backend.rss_kib()?, outcome.ok, outcome.rate())
+    } else {
+        let getters = (0..64)
+            .map(|_| Getter::new(addr, "/auth/login", None, StatusCode::SEE_OTHER))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let (getters, _) = phase(getters, Bounds { duration: long, max_ops: (n / 20).max(100) }, &[&backend]).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let before = backend.rss_kib()?;
+        let (_, outcome) = phase(getters, Bounds { duration: long, max_ops: n }, &[&backend]).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        (before, backend.rss_kib()?, outcome.ok, outcome.rate())
+    };
+    let file_bytes = match store {
+        Store::Sqlite => std::fs::read_dir(&lab.dir)?
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&format!("sessions-{}.sqlite", lab.starts)))
+            .filter_map(|e| e.metadata().ok())
+            .map(|m| m.len())
+            .sum::<u64>()
+            .into(),
+        _ => None,
+    };
+    backend.stop().await;
+    Ok(report::Memory { store: store.name(), signed_in, sessions: made, rss_before_kib: before, rss_after_kib: after, file_bytes, rate })
+}
+
+async fn run(run: Run) -> anyhow::Result<()> {
+    let scale = run.scale;
+    let mut results = report::Results { machine: report::Machine::probe(&run.root), smoke: scale.smoke, ..Default::default() };
+    eprintln!("==> {}", results.machine.one_line());
+
+    if run.wants("sizes") {
+        results.sizes = spa::sizes(&run.root.join("dist"))?;
+    }
+
+    let mut lab = Lab::open(&run.root).await?;
+
+    if run.wants("ready") {
+        for store in [Store::Memory, Store::Sqlite] {
+            let mut printed = Vec::new();
+            let mut healthy = Vec::new();
+            for _ in 0..scale.starts {
+                let port = free_port()?;
+                let (backend, p, h) = lab.backend(&store, port).await?;
+                backend.stop().await;
+                printed.push(p.as_secs_f64() * 1000.0);
+                healthy.push(h.as_secs_f64() * 1000.0);
+            }
+            eprintln!("==> start → ready ({}): healthz median {:.1} ms", store.name(), report::median(&healthy));
+            results.ready.push(report::Ready { store: store.name(), printed_ms: printed, healthy_ms: healthy });
+        }
+    }
+
+    if run.wants("signin") {
+        for store in [Store::Memory, Store::Sqlite] {
+            eprintln!("==> sign-ins, Rust backend, {} sessions", store.name());
+            let (backend, _, _) = lab.backend(&store, lab.backend_port).await?;
+            let url = lab.backend_url();
+            let outcomes = sign_ins(&lab, &url, &[&backend, &lab.simulator], scale).await?;
+            backend.stop().await;
+            results.sign_ins.push(report::SignIns { rp: "Rust backend", store: store.name(), outcomes });
+        }
+    }
+
+    if run.wants("node") {
+        eprintln!("==> sign-ins, reference Node relying party (express-session memory store)");
+        let node = lab.node().await?;
+        let url = format!("http://127.0.0.1:{}/", lab.node_port);
+        let outcomes = sign_ins(&lab, &url, &[&node, &lab.simulator], scale).await?;
+        node.stop().await;
+        results.sign_ins.push(report::SignIns { rp: "Node (express + openid-client 5)", store: "memory", outcomes });
+    }
+
+    if run.wants("me") {
+        let mut redis_server = None;
+        let mut stores = vec![Store::Memory, Store::Sqlite];
+        match redis(&lab.dir).await {
+            Ok((process, port)) => {
+                stores.push(Store::Redis(port));
+                redis_server = Some(process);
+            }
+            Err(error) => eprintln!("==> no Redis measurement: {error:#}"),
+        }
+        for store in stores {
+            eprintln!("==> /api/me, {} sessions, {} connections", store.name(), scale.me_connections);
+            let (backend, _, _) = lab.backend(&store, lab.backend_port).await?;
+            let extra: Vec<&Proc> = redis_server.iter().filter(|_| matches!(store, Store::Redis(_))).collect();
+            let outcome = api_me(&lab, &backend, &extra, scale).await?;
+            backend.stop().await;
+            eprintln!(
+                "    {:>8.0} req/s  p50 {:.2} ms  p99 {:.2} ms  errors {}  cpu: {}  other {:.2}",
+                outcome.rate(),
+                outcome.quantile_ms(0.5),
+                outcome.quantile_ms(0.99),
+                outcome.errors,
+                outcome.cpu_summary(),
+                outcome.other_cores
+            );
+            if let Some(error) = &outcome.first_error {
+                eprintln!("          first error: {error}");
+            }
+            results.me.push((store.name(), outcome));
+        }
+        if let Some(process) = redis_server {
+            process.stop().await;
+        }
+    }
+
+    if run.wants("memory") {
+        for (store, signed_in, n) in [
+            (Store::Memory, false, scale.memory_sessions),
+            (Store::Memory, true, scale.memory_signed_in),
+            (Store::Sqlite, false, scale.memory_sessions),
+        ] {
+            eprintln!("==> memory: {n} {} sessions, {}", if signed_in { "signed-in" } else { "login-transaction" }, store.name());
+            let measured = memory(&mut lab, &store, n, signed_in).await?;
+            eprintln!("    {:.0} bytes/session RSS", measured.bytes_per_session());
+            results.memory.push(measured);
+        }
+    }
+
+    if run.wants("browser") {
+        eprintln!("==> navigation → button visible, headless Chromium");
+        let (backend, _, _) = lab.backend(&Store::Memory, lab.backend_port).await?;
+        let times = spa::time_to_button(&lab.backend_url(), scale.loads).await;
+        backend.stop().await;
+        results.button_ms = times?;
+    }
+
+    lab.simulator.stop().await;
+    results.finished_load = report::loadavg();
+    let table = report::table(&results);
+    println!("{table}");
+    report::write(&run.out, &results)?;
+    eprintln!("==> written: {}", run.out.display());
+    Ok(())
+}

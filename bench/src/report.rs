@@ -1,0 +1,408 @@
+//! The results: the machine they were measured on, the tables, the targets, and their place in
+//! `BENCHMARKS.md` (between two markers, so the hand-written findings around them stay).
+
+use crate::load::Outcome;
+use crate::spa::FileSize;
+use std::fmt::Write as _;
+use std::path::Path;
+
+const BEGIN: &str = "<!-- bench:begin — written by `./x bench`; edit outside these markers -->";
+const END: &str = "<!-- bench:end -->";
+
+/// Where and when.
+#[derive(Debug, Clone, Default)]
+pub struct Machine {
+    /// Logical CPUs.
+    pub nproc: usize,
+    /// `model name` of `/proc/cpuinfo`.
+    pub cpu: String,
+    /// `MemTotal`, GiB.
+    pub ram_gib: f64,
+    /// Kernel release.
+    pub kernel: String,
+    /// `git rev-parse --short HEAD`, `+ uncommitted changes` when dirty.
+    pub commit: String,
+    /// UTC date and time.
+    pub date: String,
+    /// `node --version`.
+    pub node: String,
+    /// 1-minute load average when the run started.
+    pub load_at_start: String,
+}
+
+fn command(program: &str, args: &[&str], dir: &Path) -> String {
+    std::process::Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "?".into())
+}
+
+/// The load averages of `/proc/loadavg` (1, 5, 15 minutes).
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+impl Machine {
+    /// Reads it from `/proc`, git and node.
+    pub fn probe(root: &Path) -> Self {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let cpu = cpuinfo
+            .lines()
+            .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, v)| v.trim().to_owned()))
+            .unwrap_or_else(|| "?".into());
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let ram_kib: f64 = meminfo
+            .lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0.0);
+        let dirty = !command("git", &["status", "--porcelain", "--untracked-files=no"], root).is_empty();
+        let commit = command("git", &["rev-parse", "--short", "HEAD"], root);
+        Machine {
+            nproc: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+            cpu,
+            ram_gib: ram_kib / 1024.0 / 1024.0,
+            kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_owned(),
+            commit: if dirty { format!("{commit} + uncommitted changes") } else { commit },
+            date: command("date", &["-u", "+%Y-%m-%d %H:%M UTC"], root),
+            node: command("node", &["--version"], root),
+            load_at_start: loadavg(),
+        }
+    }
+
+    /// For the console.
+    pub fn one_line(&self) -> String {
+        format!("{} × {}, {:.1} GiB, commit {}, {}, load {}", self.nproc, self.cpu, self.ram_gib, self.commit, self.date, self.load_at_start)
+    }
+}
+
+/// Start-up times of one store.
+#[derive(Debug, Clone)]
+pub struct Ready {
+    /// Store.
+    pub store: &'static str,
+    /// Spawn → `AgentConnect kit ready` printed, ms.
+    pub printed_ms: Vec<f64>,
+    /// Spawn → first 200 on `/healthz`, ms.
+    pub healthy_ms: Vec<f64>,
+}
+
+/// Sign-in runs of one relying party.
+#[derive(Debug, Clone)]
+pub struct SignIns {
+    /// Which relying party.
+    pub rp: &'static str,
+    /// Its session store.
+    pub store: &'static str,
+    /// By concurrency level.
+    pub outcomes: Vec<(usize, Outcome)>,
+}
+
+/// One memory measurement.
+#[derive(Debug, Clone)]
+pub struct Memory {
+    /// Store.
+    pub store: &'static str,
+    /// Complete sign-ins rather than login transactions.
+    pub signed_in: bool,
+    /// Sessions created between the two readings.
+    pub sessions: u64,
+    /// `VmRSS` before, KiB.
+    pub rss_before_kib: u64,
+    /// `VmRSS` after, KiB.
+    pub rss_after_kib: u64,
+    /// Size of the SQLite files at the end (database + WAL), bytes.
+    pub file_bytes: Option<u64>,
+    /// Sessions created per second.
+    pub rate: f64,
+}
+
+impl Memory {
+    /// RSS growth per session, bytes.
+    pub fn bytes_per_session(&self) -> f64 {
+        (self.rss_after_kib as f64 - self.rss_before_kib as f64) * 1024.0 / (self.sessions.max(1) as f64)
+    }
+}
+
+/// Everything one run measured.
+#[derive(Debug, Clone, Default)]
+pub struct Results {
+    /// The machine.
+    pub machine: Machine,
+    /// Smoke mode.
+    pub smoke: bool,
+    /// SPA files.
+    pub sizes: Vec<FileSize>,
+    /// Start-up.
+    pub ready: Vec<Ready>,
+    /// Sign-ins.
+    pub sign_ins: Vec<SignIns>,
+    /// `/api/me` per store.
+    pub me: Vec<(&'static str, Outcome)>,
+    /// Memory.
+    pub memory: Vec<Memory>,
+    /// Navigation → button visible, ms, per load (the first with an empty cache).
+    pub button_ms: Vec<f64>,
+    /// Load averages at the end.
+    pub finished_load: String,
+}
+
+/// The median (NaN when empty).
+pub fn median(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 1 { sorted[mid] } else { (sorted[mid - 1] + sorted[mid]) / 2.0 }
+}
+
+fn holds(ok: bool) -> &'static str {
+    if ok { "yes" } else { "**no**" }
+}
+
+fn kb(bytes: u64) -> String {
+    format!("{:.1} KB", bytes as f64 / 1024.0)
+}
+
+impl Results {
+    fn rust_best(&self, store: &str) -> Option<&Outcome> {
+        self.sign_ins
+            .iter()
+            .filter(|s| s.rp == "Rust backend" && s.store == store)
+            .flat_map(|s| s.outcomes.iter().map(|(_, o)| o))
+            .max_by(|a, b| a.rate().total_cmp(&b.rate()))
+    }
+
+    fn node(&self) -> Option<&SignIns> {
+        self.sign_ins.iter().find(|s| s.rp.starts_with("Node"))
+    }
+}
+
+/// The Markdown written between the markers (and printed).
+pub fn table(r: &Results) -> String {
+    let mut s = String::new();
+    let m = &r.machine;
+    let _ = writeln!(s, "Measured {}{}.\n", m.date, if r.smoke { " — **smoke run: the numbers mean nothing**" } else { "" });
+    let _ = writeln!(
+        s,
+        "Machine: {} logical CPUs ({}), {:.1} GiB RAM, Linux {}; commit `{}`; Node {}. Load average (1, 5, 15 min) {} at the start, {} at the end.\n",
+        m.nproc, m.cpu, m.ram_gib, m.kernel, m.commit, m.node, m.load_at_start, r.finished_load
+    );
+
+    let _ = writeln!(s, "### Targets\n\n| measure | target | measured | holds |\n|---|---|---|---|");
+    for store in ["memory", "sqlite"] {
+        if let Some(best) = r.rust_best(store) {
+            let _ = writeln!(
+                s,
+                "| complete sign-ins per second, Rust backend, {store} sessions (best level) | ≥ 2,000 on 2 cores | {:.0} | {} |",
+                best.rate(),
+                holds(best.rate() >= 2000.0)
+            );
+        }
+    }
+    if let (Some(rust), Some(node)) = (r.rust_best("memory"), r.node()) {
+        if let Some(node_best) = node.outcomes.iter().map(|(_, o)| o).max_by(|a, b| a.rate().total_cmp(&b.rate())) {
+            let ratio = rust.rate() / node_best.rate().max(1e-9);
+            let _ = writeln!(
+                s,
+                "| Rust ÷ Node sign-ins per second (best level of each, both memory sessions) | ≥ 5× | {ratio:.2}× ({:.0} ÷ {:.0}) | {} |",
+                rust.rate(),
+                node_best.rate(),
+                holds(ratio >= 5.0)
+            );
+        }
+    }
+    for (store, o) in &r.me {
+        let ok = o.rate() >= 30_000.0 && o.quantile_ms(0.99) < 5.0 && o.errors == 0;
+        let _ = writeln!(
+            s,
+            "| `/api/me` at 256 connections, {store} sessions | ≥ 30,000 req/s, p99 < 5 ms | {:.0} req/s, p99 {:.2} ms | {} |",
+            o.rate(),
+            o.quantile_ms(0.99),
+            holds(ok)
+        );
+    }
+    for mem in &r.memory {
+        let kind = if mem.signed_in { "signed-in" } else { "login-transaction" };
+        let per = mem.bytes_per_session();
+        let _ = writeln!(
+            s,
+            "| resident memory per {kind} session, {} store | ≤ 2 KB | {:.0} bytes | {} |",
+            mem.store,
+            per,
+            holds(per <= 2048.0)
+        );
+    }
+    for ready in &r.ready {
+        let med = median(&ready.healthy_ms);
+        let _ = writeln!(s, "| process start → first 200 on `/healthz`, {} sessions (median) | < 100 ms | {med:.1} ms | {} |", ready.store, holds(med < 100.0));
+    }
+    if !r.sizes.is_empty() {
+        let code: Vec<&FileSize> = r.sizes.iter().filter(|f| f.kind != "css").collect();
+        let gzip: u64 = code.iter().map(|f| f.gzip).sum();
+        let brotli: u64 = code.iter().map(|f| f.brotli).sum();
+        let _ = writeln!(s, "| wasm + js, brotli | ≤ 150 KB | {} | {} |", kb(brotli), holds(brotli <= 150 * 1024));
+        let _ = writeln!(s, "| wasm + js, gzip | ≤ 150 KB | {} | {} |", kb(gzip), holds(gzip <= 150 * 1024));
+    }
+    if !r.button_ms.is_empty() {
+        let med = median(&r.button_ms);
+        let _ = writeln!(
+            s,
+            "| navigation → button visible, headless Chromium (median of {} loads) | < 300 ms | {med:.0} ms | {} |",
+            r.button_ms.len(),
+            holds(med < 300.0)
+        );
+    }
+
+    if !r.sign_ins.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n### Complete sign-ins\n\nOne sign-in = `GET /auth/login` → authorize → `POST` mire → `POST` FI → `GET /auth/callback` (code exchange, ID token, signed userinfo, new session) → `GET /api/me`: 6 requests from the client, 2 from the relying party to the simulator. Each worker is a virtual user that starts every sign-in with an empty cookie jar over its keep-alive connections. CPU in cores (CPU seconds ÷ wall seconds) per process; \"other\" is what the rest of the machine used meanwhile.\n"
+        );
+        let _ = writeln!(s, "| relying party | sessions | users | sign-ins/s | p50 ms | p99 ms | done | errors | CPU (cores) | other |\n|---|---|---:|---:|---:|---:|---:|---:|---|---:|");
+        for run in &r.sign_ins {
+            for (level, o) in &run.outcomes {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {level} | {:.0} | {:.2} | {:.2} | {} | {} | {} | {:.2} |",
+                    run.rp,
+                    run.store,
+                    o.rate(),
+                    o.quantile_ms(0.5),
+                    o.quantile_ms(0.99),
+                    o.ok,
+                    o.errors,
+                    o.cpu_summary(),
+                    o.other_cores
+                );
+            }
+        }
+        if let (Some(rust), Some(node)) = (r.sign_ins.iter().find(|s| s.rp == "Rust backend" && s.store == "memory"), r.node()) {
+            let _ = write!(s, "\nRust (memory sessions) ÷ Node, same levels:");
+            for ((level, rust), (_, node)) in rust.outcomes.iter().zip(&node.outcomes) {
+                let _ = write!(s, " {level} users {:.2}×;", rust.rate() / node.rate().max(1e-9));
+            }
+            let _ = writeln!(s);
+        }
+        for run in &r.sign_ins {
+            for (level, o) in &run.outcomes {
+                if let Some(error) = &o.first_error {
+                    let _ = writeln!(s, "\nFirst error, {} {} at {level}: `{}`", run.rp, run.store, error.replace('`', "'"));
+                }
+            }
+        }
+    }
+
+    if !r.me.is_empty() {
+        let _ = writeln!(s, "\n### `GET /api/me`, 256 connections\n\nEach connection has its own signed-in session; HTTP/1.1 keep-alive (hyper client).\n");
+        let _ = writeln!(s, "| sessions | req/s | p50 ms | p99 ms | done | errors | CPU (cores) | other |\n|---|---:|---:|---:|---:|---:|---|---:|");
+        for (store, o) in &r.me {
+            let _ = writeln!(
+                s,
+                "| {store} | {:.0} | {:.2} | {:.2} | {} | {} | {} | {:.2} |",
+                o.rate(),
+                o.quantile_ms(0.5),
+                o.quantile_ms(0.99),
+                o.ok,
+                o.errors,
+                o.cpu_summary(),
+                o.other_cores
+            );
+            if let Some(error) = &o.first_error {
+                let _ = writeln!(s, "\nFirst error ({store}): `{}`\n", error.replace('`', "'"));
+            }
+        }
+    }
+
+    if !r.memory.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n### Resident memory per session\n\n`VmRSS` of a fresh backend process, read after a warm-up (5 % of the count) and again after the sessions were created. Login-transaction sessions come from `GET /auth/login` without a cookie (one new session each, holding state, nonce and PKCE verifier); signed-in sessions from complete sign-ins.\n"
+        );
+        let _ = writeln!(s, "| store | sessions | created | created/s | RSS before | RSS after | bytes/session (RSS) | SQLite files |\n|---|---|---:|---:|---:|---:|---:|---:|");
+        for mem in &r.memory {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {:.0} | {} KiB | {} KiB | {:.0} | {} |",
+                mem.store,
+                if mem.signed_in { "signed-in" } else { "login transaction" },
+                mem.sessions,
+                mem.rate,
+                mem.rss_before_kib,
+                mem.rss_after_kib,
+                mem.bytes_per_session(),
+                mem.file_bytes.map(|b| format!("{b} bytes ({:.0}/session)", b as f64 / mem.sessions.max(1) as f64)).unwrap_or_else(|| "—".into())
+            );
+        }
+    }
+
+    if !r.ready.is_empty() {
+        let _ = writeln!(s, "\n### Start-up\n\nSpawn of the release binary → the line `AgentConnect kit ready`, and → first 200 on `/healthz` (polled every millisecond).\n");
+        let _ = writeln!(s, "| sessions | starts | printed ready, median ms | `/healthz` 200, median ms | `/healthz` 200, max ms |\n|---|---:|---:|---:|---:|");
+        for ready in &r.ready {
+            let max = ready.healthy_ms.iter().copied().fold(f64::NAN, f64::max);
+            let _ = writeln!(
+                s,
+                "| {} | {} | {:.1} | {:.1} | {:.1} |",
+                ready.store,
+                ready.healthy_ms.len(),
+                median(&ready.printed_ms),
+                median(&ready.healthy_ms),
+                max
+            );
+        }
+    }
+
+    if !r.sizes.is_empty() {
+        let _ = writeln!(s, "\n### SPA (release build in `dist/`)\n\n| file | raw | gzip -9 | brotli -q 11 |\n|---|---:|---:|---:|");
+        for f in &r.sizes {
+            let _ = writeln!(s, "| `{}` | {} | {} | {} |", f.name, f.raw, f.gzip, f.brotli);
+        }
+        for (label, filter) in [("wasm + js", "code"), ("css", "css")] {
+            let files: Vec<&FileSize> = r.sizes.iter().filter(|f| (filter == "css") == (f.kind == "css")).collect();
+            let _ = writeln!(
+                s,
+                "| **{label}** | {} | {} | {} |",
+                files.iter().map(|f| f.raw).sum::<u64>(),
+                files.iter().map(|f| f.gzip).sum::<u64>(),
+                files.iter().map(|f| f.brotli).sum::<u64>()
+            );
+        }
+    }
+
+    if !r.button_ms.is_empty() {
+        let loads: Vec<String> = r.button_ms.iter().map(|t| format!("{t:.0}")).collect();
+        let _ = writeln!(
+            s,
+            "\n### Navigation → button visible\n\nHeadless Chromium, `performance.getEntriesByName('connect-button-visible')` after each navigation (from `about:blank`) to the release backend serving `dist/`; the first load has an empty cache. Loads, ms: {}; median {:.0} ms.",
+            loads.join(", "),
+            median(&r.button_ms)
+        );
+    }
+    s
+}
+
+/// Writes the table between the markers of `path` (creating the file if needed).
+pub fn write(path: &Path, r: &Results) -> anyhow::Result<()> {
+    let generated = format!("{BEGIN}\n{}\n{END}", table(r).trim_end());
+    let existing = std::fs::read_to_string(path).unwrap_or_default();
+    let text = match (existing.find(BEGIN), existing.find(END)) {
+        (Some(begin), Some(end)) if begin < end => {
+            format!("{}{generated}{}", &existing[..begin], &existing[end + END.len()..])
+        }
+        _ => format!("# Benchmarks\n\n`./x bench` measures the kit and rewrites the part between the markers.\n\n{generated}\n"),
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, text)?;
+    Ok(())
+}
