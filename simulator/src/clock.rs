@@ -39,3 +39,18 @@ impl Clock {
         self.now().saturating_duration_since(created) >= lifetime
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advancing_moves_both_clocks_and_expires_lifetimes() {
+        let clock = Clock::default();
+        let (created, unix) = (clock.now(), clock.unix());
+        assert!(!clock.expired(created, Duration::from_secs(30)));
+        clock.advance(Duration::from_secs(30));
+        assert!(clock.expired(created, Duration::from_secs(30)));
+        assert!(clock.unix() >= unix + 30);
+    }
+}

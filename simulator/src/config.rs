@@ -264,6 +264,28 @@ mod tests {
     }
 
     #[test]
+    fn production_refuses_http_and_loopback_uris() {
+        let mut client = SimulatorConfig::demo().clients.remove(0);
+        assert!(client.production_problem().is_some(), "the demo client is on http://127.0.0.1");
+        client.redirect_uris = vec!["https://fs.example/callback".into()];
+        client.post_logout_redirect_uris = vec!["https://fs.example/logout".into()];
+        assert!(client.production_problem().is_none());
+        for bad in ["https://localhost/cb", "https://127.0.0.1/cb", "https://[::1]/cb", "http://fs.example/cb"] {
+            client.redirect_uris = vec![bad.into()];
+            assert!(client.production_problem().is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn proconnect_only_fis_exist_only_under_proconnect() {
+        let mut config = SimulatorConfig::demo();
+        assert!(config.idp("proconnect-identite").is_none());
+        assert!(config.idp_for_email("user@yopmail.com").is_none());
+        config.brand = Brand::ProConnect;
+        assert!(config.idp_for_email("user@yopmail.com").is_some());
+    }
+
+    #[test]
     fn unknown_fields_are_rejected() {
         assert!(SimulatorConfig::from_toml("brand = \"agentconnect\"\ncolour = 1").is_err());
     }
