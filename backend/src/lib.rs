@@ -122,7 +122,7 @@ impl App {
             .merge(spa::router(&settings.spa_dir))
             .layer(session::layer(store, &settings.session, secure))
             // tower-sessions answers a bare 500 when it cannot save: say what happened instead.
-            .layer(axum::middleware::map_response(store_failure_is_503))
+            .layer(axum::middleware::from_fn(store_failure_is_503))
             .layer(axum::middleware::map_response(move |response: Response| {
                 let csp = csp.clone();
                 async move { security_headers(response, &csp, secure) }
@@ -176,10 +176,14 @@ async fn redis_store(url: &str) -> anyhow::Result<RedisStore<redis::Pool>> {
     Ok(RedisStore::new(pool))
 }
 
-async fn store_failure_is_503(response: Response) -> Response {
+async fn store_failure_is_503(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     use axum::body::HttpBody;
+    // Browser navigations (/auth/*, the SPA) get a page; API calls get JSON.
+    let api = request.uri().path().starts_with("/api");
+    let response = next.run(request).await;
     if response.status() == axum::http::StatusCode::INTERNAL_SERVER_ERROR && response.body().size_hint().exact() == Some(0) {
-        return error::AppError::session_store("the session could not be saved").into_response();
+        let error = error::AppError::session_store("the session could not be saved");
+        return if api { error.into_response() } else { error.page().into_response() };
     }
     response
 }

@@ -95,8 +95,9 @@ async fn redis_store_round_trip_shared_by_two_instances_and_an_outage() -> anyho
     ensure!(me.status == 503 && me.json()?["error"] == "session_store_unavailable", "{} {}", me.status, me.body);
     ensure!(started.elapsed() < std::time::Duration::from_secs(5), "a quick answer, not a hang");
     let login = Browser::new().get(&kit.at("auth/login")).await?;
-    println!("Redis down, /auth/login: HTTP {} {}", login.status.as_u16(), login.body.len());
-    ensure!(login.status == 503, "sign-in during the outage: {} {}", login.status, login.body);
+    println!("Redis down, /auth/login: HTTP {} {}", login.status.as_u16(), login.body);
+    ensure!(login.status == 503 && login.body.contains("Sessions are temporarily unavailable"), "sign-in during the outage: {} {}", login.status, login.body);
+    ensure!(login.header("content-type").is_some_and(|t| t.starts_with("text/html")), "a page for a browser navigation");
     let ready = Browser::new().get(&kit.at("readyz")).await?;
     ensure!(ready.status == 503, "/readyz during the outage: {} {}", ready.status, ready.body);
 
