@@ -79,9 +79,9 @@ pub struct ClientConfig {
     pub client_id: String,
     /// `client_secret` (client_secret_post).
     pub client_secret: String,
-    /// Shown on the mire ("Revenir sur <name>").
+    /// Shown on the mire ("Revenir sur `name`").
     pub name: String,
-    /// Where "Revenir sur <name>" leads.
+    /// Where "Revenir sur `name`" leads.
     pub home_url: String,
     /// Exact-match callback URLs.
     pub redirect_uris: Vec<String>,

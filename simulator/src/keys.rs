@@ -1,6 +1,6 @@
 //! Signing keys: generated at start (never stored), rotated on an interval or on demand, the
 //! previous key kept in the JWKS for a grace period. Time comes from the caller (the simulator's
-//! [`Clock`](crate::clock::Clock)), so rotation and grace can be tested without waiting.
+//! clock, see `Simulator::advance_clock`), so rotation and grace can be tested without waiting.
 
 use crate::config::SigningAlg;
 use crate::faults::Forgery;

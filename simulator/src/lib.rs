@@ -1,8 +1,8 @@
-//! An offline simulator of the AgentConnect / ProConnect OpenID Provider, faithful to
-//! `spec/agentconnect-contract.md`: strict authorize, the mire and test FIs, 12-hour provider
+//! An offline simulator of the AgentConnect / ProConnect OpenID Provider, faithful to the
+//! service-provider contract (proved by `simulator/tests/`, one file per part): strict authorize, the mire and test FIs, 12-hour provider
 //! sessions, single-use 30 s codes, 60 s access tokens, signed ID tokens and userinfo JWTs
-//! (ES256, RS256 or HS256 per client), RP-initiated logout, revocation, key rotation and fault
-//! injection for tests.
+//! (ES256, RS256 or HS256 per client), RP-initiated logout, revocation, key rotation, an
+//! injectable clock ([`Simulator::advance_clock`]) and fault injection ([`Simulator::set_faults`]).
 //!
 //! Start it in-process with [`Simulator::spawn`] (tests, the demo) or with the `simulator` binary.
 //! `simulator/README.md` documents the configuration and what the simulator does not imitate.
