@@ -4,10 +4,10 @@ use crate::AppState;
 use crate::error::{AppError, PageError};
 use crate::oidc::OidcError;
 use crate::session::{AGENT, AgentSession, LOGIN_TTL_SECONDS, LOGINS, LOGOUT_STATE, MAX_PENDING_LOGINS, PendingLogins};
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Json;
 use serde::Deserialize;
 use shared::{CSRF_HEADER, LogoutResponse};
 use tower_sessions::Session;
@@ -33,7 +33,11 @@ pub fn safe_return_to(candidate: Option<&str>) -> Result<String, AppError> {
     if valid {
         Ok(path.to_owned())
     } else {
-        Err(AppError::new(StatusCode::BAD_REQUEST, "invalid_return_to", "return_to must be a path on this site (e.g. /profil)."))
+        Err(AppError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_return_to",
+            "return_to must be a path on this site (e.g. /profil).",
+        ))
     }
 }
 
@@ -58,13 +62,19 @@ fn bounded<'a>(name: &str, value: Option<&'a str>) -> Result<Option<&'a str>, Ap
 }
 
 /// `GET /auth/login`: starts a login transaction and redirects to AgentConnect.
-pub async fn login(State(app): State<AppState>, session: Session, Query(query): Query<LoginQuery>) -> Result<Response, PageError> {
+pub async fn login(
+    State(app): State<AppState>,
+    session: Session,
+    Query(query): Query<LoginQuery>,
+) -> Result<Response, PageError> {
     let return_to = safe_return_to(query.return_to.as_deref()).map_err(AppError::page)?;
     let prompt = match query.prompt.as_deref() {
         None | Some("") => None,
         Some(p @ ("login" | "none")) => Some(p),
         Some(_) => {
-            return Err(AppError::new(StatusCode::BAD_REQUEST, "invalid_prompt", "prompt must be `login` or `none`.").page());
+            return Err(
+                AppError::new(StatusCode::BAD_REQUEST, "invalid_prompt", "prompt must be `login` or `none`.").page()
+            );
         }
     };
     let idp_hint = bounded("idp_hint", query.idp_hint.as_deref()).map_err(AppError::page)?;
@@ -75,7 +85,8 @@ pub async fn login(State(app): State<AppState>, session: Session, Query(query): 
         .authorization_request(prompt, idp_hint, login_hint, return_to, now)
         .await
         .map_err(|e| provider_error(e).page())?;
-    let mut logins: PendingLogins = session.get(LOGINS).await.map_err(|e| AppError::session_store(e).page())?.unwrap_or_default();
+    let mut logins: PendingLogins =
+        session.get(LOGINS).await.map_err(|e| AppError::session_store(e).page())?.unwrap_or_default();
     logins.retain(|_, t| now - t.created_at < LOGIN_TTL_SECONDS);
     while logins.len() >= MAX_PENDING_LOGINS {
         let oldest = logins.iter().min_by_key(|(_, t)| t.created_at).map(|(s, _)| s.clone());
@@ -90,7 +101,8 @@ pub async fn login(State(app): State<AppState>, session: Session, Query(query): 
 }
 
 fn provider_error(error: OidcError) -> AppError {
-    const UNVERIFIED: &str = "AgentConnect's answer could not be verified, so you were not signed in. Please sign in again.";
+    const UNVERIFIED: &str =
+        "AgentConnect's answer could not be verified, so you were not signed in. Please sign in again.";
     let (status, name, message) = match &error {
         OidcError::Provider(_) => (
             StatusCode::BAD_GATEWAY,
@@ -119,7 +131,11 @@ pub struct CallbackQuery {
 }
 
 /// `GET /auth/callback`: checks `state`, then exchanges the code and opens the session.
-pub async fn callback(State(app): State<AppState>, session: Session, Query(query): Query<CallbackQuery>) -> Result<Response, PageError> {
+pub async fn callback(
+    State(app): State<AppState>,
+    session: Session,
+    Query(query): Query<CallbackQuery>,
+) -> Result<Response, PageError> {
     let started = std::time::Instant::now();
     let result = complete_sign_in(&app, &session, query).await;
     app.metrics.callback_took(started.elapsed());
@@ -141,9 +157,13 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
         AppError::new(StatusCode::BAD_REQUEST, name, message).page()
     };
     let Some(state) = query.state.filter(|s| !s.is_empty()) else {
-        return Err(bad("missing_state", "The response from AgentConnect has no state: the sign-in cannot be checked."));
+        return Err(bad(
+            "missing_state",
+            "The response from AgentConnect has no state: the sign-in cannot be checked.",
+        ));
     };
-    let mut logins: PendingLogins = session.get(LOGINS).await.map_err(|e| AppError::session_store(e).page())?.unwrap_or_default();
+    let mut logins: PendingLogins =
+        session.get(LOGINS).await.map_err(|e| AppError::session_store(e).page())?.unwrap_or_default();
     let Some(transaction) = logins.remove(&state) else {
         return Err(bad(
             "invalid_state",
@@ -215,7 +235,11 @@ pub fn check_csrf(headers: &HeaderMap, agent: &AgentSession) -> Result<(), AppEr
         .is_some_and(|token| constant_time_eq(token.as_bytes(), agent.csrf_token.as_bytes()));
     if cross_site || !token_ok {
         tracing::warn!(reason = "csrf", cross_site, "state-changing request refused");
-        return Err(AppError::new(StatusCode::FORBIDDEN, "csrf", "This request was refused: it did not come from this application."));
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "This request was refused: it did not come from this application.",
+        ));
     }
     Ok(())
 }
@@ -225,7 +249,11 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// `POST /auth/logout`: answers where to send the browser for RP-initiated logout.
-pub async fn logout(State(app): State<AppState>, session: Session, headers: HeaderMap) -> Result<Json<LogoutResponse>, AppError> {
+pub async fn logout(
+    State(app): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+) -> Result<Json<LogoutResponse>, AppError> {
     let agent = current_agent(&session).await?.ok_or_else(AppError::unauthenticated)?;
     check_csrf(&headers, &agent)?;
     let state = crate::random_token();

@@ -17,12 +17,12 @@ pub mod settings;
 pub mod spa;
 
 use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use settings::{SessionStoreSettings, Settings};
 use std::sync::Arc;
-use axum::extract::State;
 use tower_sessions::{ExpiredDeletion, MemoryStore, SessionStore};
 use tower_sessions_redis_store::RedisStore;
 use tower_sessions_redis_store::fred::prelude as redis;
@@ -96,7 +96,8 @@ impl App {
             };
             match checks.await {
                 Ok(()) => "ready".into_response(),
-                Err(reason) => error::AppError::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "not_ready", reason).into_response(),
+                Err(reason) => error::AppError::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "not_ready", reason)
+                    .into_response(),
             }
         };
         let csp = content_security_policy(&spa::inline_script_hashes(&settings.spa_dir));
@@ -106,7 +107,9 @@ impl App {
             .route("/auth/callback", get(auth::callback))
             .route("/auth/logout", post(auth::logout))
             .route("/auth/logout/callback", get(auth::logout_callback))
-            .layer(axum::middleware::from_fn(move |request, next| rate_limit::AuthRateLimit::check(limit.clone(), request, next)));
+            .layer(axum::middleware::from_fn(move |request, next| {
+                rate_limit::AuthRateLimit::check(limit.clone(), request, next)
+            }));
         Router::new()
             .merge(auth)
             .route("/api/me", get(api::me))
@@ -132,14 +135,18 @@ impl App {
 
 async fn sqlite_store(path: &std::path::Path) -> anyhow::Result<SqliteStore> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("session store: cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("session store: cannot create {}: {e}", dir.display()))?;
     }
     let options = SqliteConnectOptions::new().filename(path).create_if_missing(true);
     let pool = SqlitePool::connect_with(options)
         .await
         .map_err(|e| anyhow::anyhow!("session store: cannot open SQLite file {}: {e}", path.display()))?;
     let store = SqliteStore::new(pool);
-    store.migrate().await.map_err(|e| anyhow::anyhow!("session store: cannot write SQLite file {}: {e}", path.display()))?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| anyhow::anyhow!("session store: cannot write SQLite file {}: {e}", path.display()))?;
     let cleaner = store.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -158,7 +165,8 @@ async fn sqlite_store(path: &std::path::Path) -> anyhow::Result<SqliteStore> {
 async fn redis_store(url: &str) -> anyhow::Result<RedisStore<redis::Pool>> {
     use redis::{Builder, ClientLike, Config, ReconnectPolicy};
     let shown = url.split('@').next_back().unwrap_or_default();
-    let config = Config::from_url(url).map_err(|e| anyhow::anyhow!("session store: invalid Redis URL `{shown}`: {e}"))?;
+    let config =
+        Config::from_url(url).map_err(|e| anyhow::anyhow!("session store: invalid Redis URL `{shown}`: {e}"))?;
     let pool = Builder::from_config(config)
         .with_performance_config(|p| p.default_command_timeout = std::time::Duration::from_secs(2))
         .with_connection_config(|c| {
@@ -181,7 +189,9 @@ async fn store_failure_is_503(request: axum::extract::Request, next: axum::middl
     // Browser navigations (/auth/*, the SPA) get a page; API calls get JSON.
     let api = request.uri().path().starts_with("/api");
     let response = next.run(request).await;
-    if response.status() == axum::http::StatusCode::INTERNAL_SERVER_ERROR && response.body().size_hint().exact() == Some(0) {
+    if response.status() == axum::http::StatusCode::INTERNAL_SERVER_ERROR
+        && response.body().size_hint().exact() == Some(0)
+    {
         let error = error::AppError::session_store("the session could not be saved");
         return if api { error.into_response() } else { error.page().into_response() };
     }
@@ -210,8 +220,8 @@ fn security_headers(mut response: Response, csp: &HeaderValue, secure: bool) -> 
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
     if secure {
-        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains"));
+        headers
+            .insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains"));
     }
     response
 }
-

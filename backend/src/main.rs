@@ -58,8 +58,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
 /// Starts the simulator on the next port, registered for this backend's URLs.
 #[cfg(feature = "simulator")]
 async fn start_simulator(settings: &mut Settings) -> anyhow::Result<simulator::RunningSimulator> {
-    let port = settings.listen.port().checked_add(1).ok_or_else(|| anyhow::anyhow!("no port after {}", settings.listen))?;
-    let running = backend::demo::start_simulator(settings, std::net::SocketAddr::new(settings.listen.ip(), port)).await?;
+    let port =
+        settings.listen.port().checked_add(1).ok_or_else(|| anyhow::anyhow!("no port after {}", settings.listen))?;
+    let running =
+        backend::demo::start_simulator(settings, std::net::SocketAddr::new(settings.listen.ip(), port)).await?;
     println!("AgentConnect simulator: {} (demo agent: test@fia1.fr, login test, password 123)", running.issuer());
     Ok(running)
 }

@@ -57,12 +57,16 @@ impl Metrics {
     }
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
-        let mut out = String::from("# HELP bff_sign_ins_total Sign-in attempts by outcome and reason.\n# TYPE bff_sign_ins_total counter\n");
+        let mut out = String::from(
+            "# HELP bff_sign_ins_total Sign-in attempts by outcome and reason.\n# TYPE bff_sign_ins_total counter\n",
+        );
         for ((outcome, reason), count) in lock(&self.counters).iter() {
             let _ = writeln!(out, "bff_sign_ins_total{{outcome=\"{outcome}\",reason=\"{reason}\"}} {count}");
         }
         let histogram = lock(&self.callback);
-        out.push_str("# HELP bff_callback_duration_seconds Time to answer /auth/callback (code exchange and verification).\n");
+        out.push_str(
+            "# HELP bff_callback_duration_seconds Time to answer /auth/callback (code exchange and verification).\n",
+        );
         out.push_str("# TYPE bff_callback_duration_seconds histogram\n");
         for (bound, count) in BUCKETS.iter().zip(histogram.buckets.iter()) {
             let _ = writeln!(out, "bff_callback_duration_seconds_bucket{{le=\"{bound}\"}} {count}");

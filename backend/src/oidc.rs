@@ -47,7 +47,8 @@ type Metadata = ProviderMetadata<
     CoreSubjectIdentifierType,
 >;
 
-type Client = CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
+type Client =
+    CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
 
 /// Why a sign-in or sign-out step failed. Every variant names its reason for the logs.
 #[derive(Debug, thiserror::Error)]
@@ -152,7 +153,8 @@ impl RelyingParty {
     }
 
     async fn get_bytes(&self, url: &str) -> Result<Vec<u8>, OidcError> {
-        let mut response = self.http.get(url).send().await.map_err(|e| OidcError::Provider(format!("GET {url}: {e}")))?;
+        let mut response =
+            self.http.get(url).send().await.map_err(|e| OidcError::Provider(format!("GET {url}: {e}")))?;
         if !response.status().is_success() {
             return Err(OidcError::Provider(format!("GET {url}: HTTP {}", response.status())));
         }
@@ -306,7 +308,9 @@ impl RelyingParty {
             .await
             .map_err(|e| match e {
                 // The provider answered with an OAuth error (invalid_grant…): it refused the code.
-                openidconnect::RequestTokenError::ServerResponse(_) => OidcError::TokenRejected(describe_token_error(&e)),
+                openidconnect::RequestTokenError::ServerResponse(_) => {
+                    OidcError::TokenRejected(describe_token_error(&e))
+                }
                 // Unreachable, timed out, or an answer that is not a token response.
                 _ => OidcError::Provider(format!("token endpoint: {}", describe_token_error(&e))),
             })?;
@@ -327,8 +331,8 @@ impl RelyingParty {
         let access_token = token.access_token().secret().clone();
         // ES256, RS256 and HS256 all hash with SHA-256: at_hash is its left half, base64url.
         if let Some(at_hash) = claims.access_token_hash() {
-            use sha2::Digest;
             use base64::Engine;
+            use sha2::Digest;
             let digest = sha2::Sha256::digest(access_token.as_bytes());
             let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16]);
             if at_hash.as_str() != expected {
@@ -346,7 +350,12 @@ impl RelyingParty {
         })
     }
 
-    async fn userinfo(&self, discovered: &Discovered, access_token: &str, sub: &str) -> Result<Map<String, Value>, OidcError> {
+    async fn userinfo(
+        &self,
+        discovered: &Discovered,
+        access_token: &str,
+        sub: &str,
+    ) -> Result<Map<String, Value>, OidcError> {
         let url = discovered
             .metadata
             .userinfo_endpoint()
@@ -467,7 +476,10 @@ impl RelyingParty {
 
 /// The HTTP client the `openidconnect` crate calls for the token request: reqwest with this
 /// relying party's timeouts, no redirects, and a bounded response body.
-async fn send_bounded(http: reqwest::Client, request: openidconnect::HttpRequest) -> Result<openidconnect::HttpResponse, OidcError> {
+async fn send_bounded(
+    http: reqwest::Client,
+    request: openidconnect::HttpRequest,
+) -> Result<openidconnect::HttpResponse, OidcError> {
     let (parts, body) = request.into_parts();
     let mut response = http
         .request(parts.method, parts.uri.to_string())

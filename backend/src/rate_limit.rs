@@ -26,23 +26,23 @@ impl AuthRateLimit {
     /// Middleware: refuses with 429 and `Retry-After` past the limit.
     pub async fn check(limit: AuthRateLimit, request: Request, next: Next) -> Response {
         let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-        if let (Some(limiter), Some(ip)) = (&limit.0, peer) {
-            if let Err(not_until) = limiter.check_key(&ip) {
-                let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
-                let seconds = wait.as_secs().max(1);
-                tracing::warn!(reason = "rate_limited", %ip, "too many /auth requests");
-                let mut response = AppError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
-                    format!("Too many sign-in attempts from your address. Please try again in {seconds} seconds."),
-                )
-                .page()
-                .into_response();
-                if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-                    response.headers_mut().insert(header::RETRY_AFTER, value);
-                }
-                return response;
+        if let (Some(limiter), Some(ip)) = (&limit.0, peer)
+            && let Err(not_until) = limiter.check_key(&ip)
+        {
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
+            let seconds = wait.as_secs().max(1);
+            tracing::warn!(reason = "rate_limited", %ip, "too many /auth requests");
+            let mut response = AppError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("Too many sign-in attempts from your address. Please try again in {seconds} seconds."),
+            )
+            .page()
+            .into_response();
+            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
             }
+            return response;
         }
         next.run(request).await
     }

@@ -199,7 +199,10 @@ impl Settings {
         figment = figment.merge(Env::prefixed("BFF_").split("__"));
         // Figment reads a variable that looks like a number as one (`0123` → 123): credentials
         // are taken verbatim instead.
-        for (variable, key) in [("BFF_PROVIDER__CLIENT_ID", "provider.client_id"), ("BFF_PROVIDER__CLIENT_SECRET", "provider.client_secret")] {
+        for (variable, key) in [
+            ("BFF_PROVIDER__CLIENT_ID", "provider.client_id"),
+            ("BFF_PROVIDER__CLIENT_SECRET", "provider.client_secret"),
+        ] {
             if let Ok(raw) = std::env::var(variable) {
                 figment = figment.merge(Serialized::default(key, raw));
             }
@@ -244,8 +247,12 @@ impl Settings {
                 self.public_url
             ));
         }
-        if self.provider.preset.is_production() && (self.public_url.scheme() != "https" || is_loopback(&self.public_url)) {
-            return invalid("production requires an https public_url that is not localhost (AgentConnect error Y04A586)".into());
+        if self.provider.preset.is_production()
+            && (self.public_url.scheme() != "https" || is_loopback(&self.public_url))
+        {
+            return invalid(
+                "production requires an https public_url that is not localhost (AgentConnect error Y04A586)".into(),
+            );
         }
         if self.issuer().is_none() && self.provider.preset != Preset::Simulator {
             return invalid("provider.issuer is required with the `custom` preset".into());
@@ -260,7 +267,9 @@ impl Settings {
             return invalid("provider.scopes must contain `openid`".into());
         }
         if self.session.absolute_hours == 0 || self.session.absolute_hours > 12 {
-            return invalid("session.absolute_hours must be between 1 and 12 (AgentConnect's session lasts 12 hours)".into());
+            return invalid(
+                "session.absolute_hours must be between 1 and 12 (AgentConnect's session lasts 12 hours)".into(),
+            );
         }
         if self.session.idle_timeout_minutes == 0 {
             return invalid("session.idle_timeout_minutes must be at least 1".into());
@@ -292,8 +301,8 @@ mod tests {
 
     #[test]
     fn plain_http_is_refused_off_loopback() {
-        let mut settings = Settings::default();
-        settings.public_url = Url::parse("http://service.example/").expect("url");
+        let settings =
+            Settings { public_url: Url::parse("http://service.example/").expect("url"), ..Settings::default() };
         assert!(settings.validate().is_err());
     }
 }

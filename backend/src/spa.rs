@@ -13,7 +13,9 @@ use tower_http::services::{ServeDir, ServeFile};
 fn is_hashed(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or_default();
     let stem = name.split('.').next().unwrap_or_default();
-    stem.rsplit_once('-').map(|(_, hash)| hash.trim_end_matches("_bg")).is_some_and(|hash| hash.len() >= 12 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    stem.rsplit_once('-')
+        .map(|(_, hash)| hash.trim_end_matches("_bg"))
+        .is_some_and(|hash| hash.len() >= 12 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 async fn cache_headers(request: Request<axum::body::Body>, next: Next) -> Response {
@@ -21,7 +23,11 @@ async fn cache_headers(request: Request<axum::body::Body>, next: Next) -> Respon
     let mut response = next.run(request).await;
     // A missing hashed asset gets the index.html fallback: never pin that under the asset's name.
     let fallback = response.headers().get(header::CONTENT_TYPE).is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
-    let value = if hashed && !fallback && response.status().is_success() { "public, max-age=31536000, immutable" } else { "no-cache" };
+    let value = if hashed && !fallback && response.status().is_success() {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     response
 }
@@ -48,10 +54,14 @@ pub fn inline_script_hashes(dir: &Path) -> Vec<String> {
     let mut rest = html.as_str();
     while let Some(start) = rest.find("<script") {
         rest = &rest[start..];
-        let Some(open_end) = rest.find('>') else { break };
+        let Some(open_end) = rest.find('>') else {
+            break;
+        };
         let tag = &rest[..open_end];
         let body_start = open_end + 1;
-        let Some(close) = rest[body_start..].find("</script>") else { break };
+        let Some(close) = rest[body_start..].find("</script>") else {
+            break;
+        };
         let body = &rest[body_start..body_start + close];
         if !tag.contains(" src=") && !body.trim().is_empty() {
             let digest = sha2::Sha256::digest(body.as_bytes());

@@ -37,10 +37,19 @@ url = "redis://sessions.internal:6379/0"
         assert_eq!(settings.provider.preset, Preset::IntegrationInternet);
         assert_eq!(settings.provider.alg, SigningAlg::RS256);
         assert_eq!(settings.session.idle_timeout_minutes, 30);
-        assert_eq!(settings.session.store, SessionStoreSettings::Redis { url: "redis://sessions.internal:6379/0".into() });
-        assert_eq!(settings.issuer().map(|u| u.to_string()).as_deref(), Some("https://fca.integ01.dev-agentconnect.fr/api/v2"));
+        assert_eq!(
+            settings.session.store,
+            SessionStoreSettings::Redis { url: "redis://sessions.internal:6379/0".into() }
+        );
+        assert_eq!(
+            settings.issuer().map(|u| u.to_string()).as_deref(),
+            Some("https://fca.integ01.dev-agentconnect.fr/api/v2")
+        );
         assert_eq!(settings.redirect_uri().as_str(), "https://demarches.example.gouv.fr/auth/callback");
-        assert_eq!(settings.post_logout_redirect_uri().as_str(), "https://demarches.example.gouv.fr/auth/logout/callback");
+        assert_eq!(
+            settings.post_logout_redirect_uri().as_str(),
+            "https://demarches.example.gouv.fr/auth/logout/callback"
+        );
         assert!(settings.secure_cookies());
         Ok(())
     });

@@ -48,11 +48,18 @@ async fn every_response_carries_the_security_headers() -> anyhow::Result<()> {
     let kit = Kit::start().await?;
     let browser = Browser::new();
     let index = std::fs::read_to_string(kit.spa.path().join("index.html"))?;
-    let inline = index.split("<script type=\"module\">").nth(1).and_then(|s| s.split("</script>").next()).context("inline script")?;
+    let inline = index
+        .split("<script type=\"module\">")
+        .nth(1)
+        .and_then(|s| s.split("</script>").next())
+        .context("inline script")?;
     let hash = {
         use base64::Engine;
         use sha2::Digest;
-        format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(inline.as_bytes())))
+        format!(
+            "'sha256-{}'",
+            base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(inline.as_bytes()))
+        )
     };
     for path in ["", "profil", "api/me", "api/unknown", "auth/callback?state=x", "healthz"] {
         let answer = browser.get(&kit.at(path)).await?;
@@ -63,7 +70,10 @@ async fn every_response_carries_the_security_headers() -> anyhow::Result<()> {
         }
         ensure!(csp.contains(&hash), "/{path}: the inline Trunk script is allowed by its hash {hash}: {csp}");
         ensure!(answer.header("x-content-type-options") == Some("nosniff"), "/{path}: nosniff");
-        ensure!(answer.header("referrer-policy").is_some_and(|r| r == "no-referrer" || r.starts_with("strict-origin")), "/{path}: referrer policy");
+        ensure!(
+            answer.header("referrer-policy").is_some_and(|r| r == "no-referrer" || r.starts_with("strict-origin")),
+            "/{path}: referrer policy"
+        );
         ensure!(answer.header("strict-transport-security").is_none(), "/{path}: no HSTS over plain http");
     }
     Ok(())
@@ -77,20 +87,37 @@ async fn the_spa_is_served_with_the_right_cache_rules_and_types() -> anyhow::Res
     let index = browser.get(&kit.url).await?;
     ensure!(index.status == 200 && index.body.contains("<body>index</body>"), "{} {}", index.status, index.body);
     ensure!(index.header("cache-control") == Some("no-cache"), "index.html: {:?}", index.header("cache-control"));
-    ensure!(index.header("content-type").is_some_and(|t| t.starts_with("text/html")), "{:?}", index.header("content-type"));
+    ensure!(
+        index.header("content-type").is_some_and(|t| t.starts_with("text/html")),
+        "{:?}",
+        index.header("content-type")
+    );
 
     for route in ["profil", "deconnecte", "a/deep/client/route?x=1"] {
         let answer = browser.get(&kit.at(route)).await?;
-        ensure!(answer.status == 200 && answer.body.contains("<body>index</body>"), "/{route} falls back to index.html");
+        ensure!(
+            answer.status == 200 && answer.body.contains("<body>index</body>"),
+            "/{route} falls back to index.html"
+        );
         ensure!(answer.header("cache-control") == Some("no-cache"), "/{route}: {:?}", answer.header("cache-control"));
     }
 
     let wasm = browser.get(&kit.at("frontend-0123456789abcdef_bg.wasm")).await?;
-    ensure!(wasm.status == 200 && wasm.header("content-type") == Some("application/wasm"), "{:?}", wasm.header("content-type"));
-    ensure!(wasm.header("cache-control") == Some("public, max-age=31536000, immutable"), "{:?}", wasm.header("cache-control"));
+    ensure!(
+        wasm.status == 200 && wasm.header("content-type") == Some("application/wasm"),
+        "{:?}",
+        wasm.header("content-type")
+    );
+    ensure!(
+        wasm.header("cache-control") == Some("public, max-age=31536000, immutable"),
+        "{:?}",
+        wasm.header("cache-control")
+    );
 
     let asset = kit.at("frontend-0123456789abcdef.js");
-    for (accept, encoding, body) in [("br", Some("br"), "brotli bytes"), ("gzip", Some("gzip"), "gzip bytes"), ("identity", None, "export default")] {
+    for (accept, encoding, body) in
+        [("br", Some("br"), "brotli bytes"), ("gzip", Some("gzip"), "gzip bytes"), ("identity", None, "export default")]
+    {
         let answer = browser.client.get(&asset).header("accept-encoding", accept).send().await?;
         let got = answer.headers().get("content-encoding").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let cache = answer.headers().get("cache-control").and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -101,7 +128,12 @@ async fn the_spa_is_served_with_the_right_cache_rules_and_types() -> anyhow::Res
 
     // A missing hashed asset must never be cached for a year (it would pin index.html under its name).
     let missing = browser.get(&kit.at("frontend-ffffffffffffffff_bg.wasm")).await?;
-    ensure!(missing.header("cache-control") != Some("public, max-age=31536000, immutable"), "missing asset cached: {} {:?}", missing.status, missing.headers);
+    ensure!(
+        missing.header("cache-control") != Some("public, max-age=31536000, immutable"),
+        "missing asset cached: {} {:?}",
+        missing.status,
+        missing.headers
+    );
 
     for path in ["api/unknown", "api/me/deeper", "api/", "api"] {
         let answer = browser.get(&kit.at(path)).await?;

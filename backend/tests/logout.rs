@@ -57,7 +57,10 @@ async fn logout_goes_through_session_end_then_revokes_and_destroys_the_session()
     let params: std::collections::HashMap<_, _> = redirect.query_pairs().into_owned().collect();
     ensure!(params.get("id_token_hint").is_some_and(|t| t.split('.').count() == 3), "id_token_hint: {params:?}");
     ensure!(params.get("state").is_some_and(|s| s.len() >= 32), "state: {params:?}");
-    ensure!(params.get("post_logout_redirect_uri").map(String::as_str) == Some(kit.at("auth/logout/callback").as_str()), "{params:?}");
+    ensure!(
+        params.get("post_logout_redirect_uri").map(String::as_str) == Some(kit.at("auth/logout/callback").as_str()),
+        "{params:?}"
+    );
 
     let back = browser.get(redirect.as_str()).await?.next("session/end")?;
     // A forged return (wrong state) changes nothing.
@@ -66,7 +69,13 @@ async fn logout_goes_through_session_end_then_revokes_and_destroys_the_session()
     ensure!(browser.me(&kit.url).await?.status == 200, "a forged logout return keeps the session");
 
     let done = browser.get(&back).await?;
-    ensure!(done.status == 303 && done.location.as_deref() == Some("/deconnecte"), "{} {:?} {}", done.status, done.location, done.body);
+    ensure!(
+        done.status == 303 && done.location.as_deref() == Some("/deconnecte"),
+        "{} {:?} {}",
+        done.status,
+        done.location,
+        done.body
+    );
     ensure!(browser.me(&kit.url).await?.status == 401, "signed out");
     ensure!(kit.session_record(&browser).await?.is_none(), "the server-side session is gone");
     let refused = browser.client.get(&userinfo).bearer_auth(&access_token).send().await?.status();
@@ -84,12 +93,7 @@ async fn logout_with_the_provider_unreachable_signs_out_locally() -> anyhow::Res
     browser.sign_in(&kit).await?;
     let token = browser.csrf_token(&kit.url).await?;
     kit.relay.cut();
-    let answer = browser
-        .client
-        .post(kit.at("auth/logout"))
-        .header(shared::CSRF_HEADER, token)
-        .send()
-        .await?;
+    let answer = browser.client.post(kit.at("auth/logout")).header(shared::CSRF_HEADER, token).send().await?;
     let status = answer.status();
     let body = answer.text().await?;
     ensure!(status == 200, "{status} {body}");

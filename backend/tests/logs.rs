@@ -39,7 +39,11 @@ async fn logs_carry_no_secret_and_no_claim_beyond_sub() -> anyhow::Result<()> {
     let kit = Kit::start_with_visible_store().await?;
     let browser = Browser::new();
     let callback = browser.authorize(&kit).await?;
-    let code = url::Url::parse(&callback)?.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.into_owned()).context("code")?;
+    let code = url::Url::parse(&callback)?
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .context("code")?;
     ensure!(browser.get(&callback).await?.status == 303, "sign-in");
     let record = kit.session_record(&browser).await?.context("session")?;
     let agent = &record.data["agent"];

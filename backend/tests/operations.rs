@@ -18,7 +18,10 @@ async fn readyz_checks_the_provider() -> anyhow::Result<()> {
     let ready = browser.get(&kit.at("readyz")).await?;
     println!("provider unreachable, /readyz: HTTP {} {}", ready.status.as_u16(), ready.body);
     ensure!(ready.status == 503 && ready.json()?["error"] == "not_ready", "{} {}", ready.status, ready.body);
-    ensure!(browser.get(&kit.at("healthz")).await?.status == 200, "still alive: liveness does not depend on the provider");
+    ensure!(
+        browser.get(&kit.at("healthz")).await?.status == 200,
+        "still alive: liveness does not depend on the provider"
+    );
     kit.relay.restore();
     let ready = browser.get(&kit.at("readyz")).await?;
     ensure!(ready.status == 200, "ready again: {} {}", ready.status, ready.body);
@@ -43,7 +46,10 @@ async fn metrics_count_sign_ins_by_outcome_and_reason_with_a_latency_histogram()
     }
     ensure!(text.contains("# TYPE") && text.contains(" histogram"), "a histogram is declared:\n{text}");
     ensure!(text.lines().any(|l| l.contains("_bucket{") && l.contains("le=\"+Inf\"")), "histogram buckets:\n{text}");
-    ensure!(text.lines().any(|l| l.contains("_count")) && text.lines().any(|l| l.contains("_sum")), "count and sum:\n{text}");
+    ensure!(
+        text.lines().any(|l| l.contains("_count")) && text.lines().any(|l| l.contains("_sum")),
+        "count and sum:\n{text}"
+    );
     ensure!(text.lines().any(|l| l == "bff_callback_duration_seconds_count 2"), "both callbacks timed:\n{text}");
     ensure!(!text.contains("test@fia1.fr") && !text.contains("eyJ"), "metrics carry no personal data or token");
     Ok(())
@@ -65,7 +71,11 @@ async fn auth_endpoints_are_rate_limited_per_ip_with_a_clear_429() -> anyhow::Re
     }
     let limited = limited.ok_or_else(|| anyhow::anyhow!("never limited: {statuses:?}"))?;
     println!("rate limited: HTTP 429 after {statuses:?}, Retry-After {:?}", limited.header("retry-after"));
-    ensure!(limited.body.contains("rate_limited") && limited.body.contains("Too many sign-in attempts"), "{}", limited.body);
+    ensure!(
+        limited.body.contains("rate_limited") && limited.body.contains("Too many sign-in attempts"),
+        "{}",
+        limited.body
+    );
     ensure!(limited.header("retry-after").is_some_and(|s| s.parse::<u64>().is_ok_and(|n| n >= 1)), "Retry-After");
     // The API and the SPA are not limited.
     for path in ["api/me", "", "healthz"] {

@@ -37,18 +37,43 @@ fn page_message(body: &str) -> &str {
 async fn every_verification_failure_is_a_clear_refusal_without_a_session() -> anyhow::Result<()> {
     let kit = Kit::start().await?;
     let cases = [
-        ("ID token signed by an unknown key", Faults { id_token_unknown_key: true, ..Faults::default() }, 401, "invalid_id_token"),
+        (
+            "ID token signed by an unknown key",
+            Faults { id_token_unknown_key: true, ..Faults::default() },
+            401,
+            "invalid_id_token",
+        ),
         ("wrong iss", overrides(json!({"iss": "https://evil.example/api/v2"})), 401, "invalid_id_token"),
         ("wrong aud", overrides(json!({"aud": "another-fs"})), 401, "invalid_id_token"),
-        ("wrong nonce", overrides(json!({"nonce": "a-nonce-from-another-login-0123456789abcdef"})), 401, "invalid_id_token"),
+        (
+            "wrong nonce",
+            overrides(json!({"nonce": "a-nonce-from-another-login-0123456789abcdef"})),
+            401,
+            "invalid_id_token",
+        ),
         ("acr eidas2", overrides(json!({"acr": "eidas2"})), 401, "invalid_id_token"),
         ("acr missing", overrides(json!({"acr": null})), 401, "invalid_id_token"),
         ("expired ID token", overrides(json!({"exp": 1_000_000_000})), 401, "invalid_id_token"),
         ("at_hash of another token", overrides(json!({"at_hash": "AAAAAAAAAAAAAAAAAAAAAA"})), 401, "invalid_id_token"),
-        ("userinfo sub mismatch", Faults { userinfo_sub: Some("someone-else".into()), ..Faults::default() }, 401, "invalid_userinfo"),
-        ("userinfo signed by an unknown key", Faults { userinfo_unknown_key: true, ..Faults::default() }, 401, "invalid_userinfo"),
+        (
+            "userinfo sub mismatch",
+            Faults { userinfo_sub: Some("someone-else".into()), ..Faults::default() },
+            401,
+            "invalid_userinfo",
+        ),
+        (
+            "userinfo signed by an unknown key",
+            Faults { userinfo_unknown_key: true, ..Faults::default() },
+            401,
+            "invalid_userinfo",
+        ),
         ("token endpoint 500", Faults { token_status: Some(500), ..Faults::default() }, 502, "provider_unavailable"),
-        ("token endpoint 400 without JSON", Faults { token_status: Some(400), ..Faults::default() }, 502, "provider_unavailable"),
+        (
+            "token endpoint 400 without JSON",
+            Faults { token_status: Some(400), ..Faults::default() },
+            502,
+            "provider_unavailable",
+        ),
     ];
     for (what, faults, status, name) in cases {
         refused(&kit, what, faults, status, name).await?;

@@ -43,7 +43,8 @@ async fn provider_with_a_huge_token_response(size: usize) -> anyhow::Result<(Str
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["ES256"],
     });
-    let huge = format!(r#"{{"token_type":"Bearer","expires_in":60,"id_token":"x","access_token":"{}"}}"#, "a".repeat(size));
+    let huge =
+        format!(r#"{{"token_type":"Bearer","expires_in":60,"id_token":"x","access_token":"{}"}}"#, "a".repeat(size));
     let app = axum::Router::new()
         .route("/api/v2/.well-known/openid-configuration", get(move || async move { axum::Json(discovery) }))
         .route("/api/v2/jwks", get(|| async { axum::Json(json!({"keys": []})) }))
@@ -74,7 +75,11 @@ impl std::io::Write for Captured {
 async fn an_oversized_token_response_is_refused() -> anyhow::Result<()> {
     let captured = Captured::default();
     let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt().with_env_filter("backend=info").with_writer(move || writer.clone()).with_ansi(false).finish();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter("backend=info")
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
     let kit = Kit::start().await?;
     let (issuer, _provider) = provider_with_a_huge_token_response(backend::oidc::MAX_PROVIDER_BODY + 1024).await?;
@@ -85,10 +90,18 @@ async fn an_oversized_token_response_is_refused() -> anyhow::Result<()> {
     let authorize: url::Url = browser.get(&format!("{base}auth/login")).await?.next("login")?.parse()?;
     let state = authorize.query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()).context("state")?;
     let answer = browser.get(&format!("{base}auth/callback?state={state}&code=some-code")).await?;
-    println!("token response of {} bytes: HTTP {} {}", backend::oidc::MAX_PROVIDER_BODY + 1024, answer.status.as_u16(), answer.body.len());
+    println!(
+        "token response of {} bytes: HTTP {} {}",
+        backend::oidc::MAX_PROVIDER_BODY + 1024,
+        answer.status.as_u16(),
+        answer.body.len()
+    );
     answer.expect_error(502, "provider_unavailable")?;
     let logs = String::from_utf8_lossy(&captured.0.lock().map_err(|_| anyhow::anyhow!("lock"))?).into_owned();
-    ensure!(logs.contains(&format!("larger than {} bytes", backend::oidc::MAX_PROVIDER_BODY)), "refused for its size:\n{logs}");
+    ensure!(
+        logs.contains(&format!("larger than {} bytes", backend::oidc::MAX_PROVIDER_BODY)),
+        "refused for its size:\n{logs}"
+    );
     ensure!(browser.me(&base).await?.status == 401, "no session");
     Ok(())
 }

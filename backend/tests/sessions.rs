@@ -64,7 +64,10 @@ async fn an_unwritable_sqlite_path_is_a_clear_error_at_start() -> anyhow::Result
             Err(error) => format!("{error:#}"),
         };
         println!("unwritable SQLite {}: {error}", path.display());
-        ensure!(error.contains("session store") && error.contains(&path.parent().unwrap_or(&path).display().to_string()), "{error}");
+        ensure!(
+            error.contains("session store") && error.contains(&path.parent().unwrap_or(&path).display().to_string()),
+            "{error}"
+        );
     }
     Ok(())
 }
@@ -96,8 +99,16 @@ async fn redis_store_round_trip_shared_by_two_instances_and_an_outage() -> anyho
     ensure!(started.elapsed() < std::time::Duration::from_secs(5), "a quick answer, not a hang");
     let login = Browser::new().get(&kit.at("auth/login")).await?;
     println!("Redis down, /auth/login: HTTP {} {}", login.status.as_u16(), login.body);
-    ensure!(login.status == 503 && login.body.contains("Sessions are temporarily unavailable"), "sign-in during the outage: {} {}", login.status, login.body);
-    ensure!(login.header("content-type").is_some_and(|t| t.starts_with("text/html")), "a page for a browser navigation");
+    ensure!(
+        login.status == 503 && login.body.contains("Sessions are temporarily unavailable"),
+        "sign-in during the outage: {} {}",
+        login.status,
+        login.body
+    );
+    ensure!(
+        login.header("content-type").is_some_and(|t| t.starts_with("text/html")),
+        "a page for a browser navigation"
+    );
     let ready = Browser::new().get(&kit.at("readyz")).await?;
     ensure!(ready.status == 503, "/readyz during the outage: {} {}", ready.status, ready.body);
 
@@ -128,7 +139,12 @@ async fn the_absolute_lifetime_is_enforced() -> anyhow::Result<()> {
     ensure!((expires_at - now - 12 * 3600).abs() < 60, "12 hours from sign-in: {expires_at} vs now {now}");
     // Twelve hours later (the record says so), whatever the activity.
     let mut record = kit.session_record(&browser).await?.context("a record")?;
-    record.data.get_mut("agent").and_then(|a| a.as_object_mut()).context("agent")?.insert("expires_at".into(), (now - 1).into());
+    record
+        .data
+        .get_mut("agent")
+        .and_then(|a| a.as_object_mut())
+        .context("agent")?
+        .insert("expires_at".into(), (now - 1).into());
     kit.store.as_ref().context("store")?.save(&record).await?;
     ensure!(browser.me(&kit.url).await?.status == 401, "expired");
     ensure!(kit.session_record(&browser).await?.is_none(), "the expired session is deleted");

@@ -11,7 +11,13 @@ async fn signs_in_with(alg: SigningAlg) -> anyhow::Result<()> {
     let kit = Kit::start_with(|s| s.provider.alg = alg).await?;
     let browser = Browser::new();
     let done = browser.sign_in(&kit).await?;
-    ensure!(done.status == 303 && done.location.as_deref() == Some("/"), "{alg:?}: {} {:?} {}", done.status, done.location, done.body);
+    ensure!(
+        done.status == 303 && done.location.as_deref() == Some("/"),
+        "{alg:?}: {} {:?} {}",
+        done.status,
+        done.location,
+        done.body
+    );
     let me = browser.me(&kit.url).await?;
     ensure!(me.status == 200, "{alg:?}: /api/me {} {}", me.status, me.body);
     let json = me.json()?;
@@ -42,8 +48,17 @@ async fn signed_out_me_is_a_401_json_and_no_body_ever_carries_a_token() -> anyho
     let kit = Kit::start().await?;
     let browser = Browser::new();
     let me = browser.me(&kit.url).await?;
-    ensure!(me.status == 401 && me.header("content-type") == Some("application/json"), "{} {:?}", me.status, me.headers);
-    ensure!(me.json()?["error"] == "unauthenticated" && me.json()?["message"] == "You are not signed in.", "{}", me.body);
+    ensure!(
+        me.status == 401 && me.header("content-type") == Some("application/json"),
+        "{} {:?}",
+        me.status,
+        me.headers
+    );
+    ensure!(
+        me.json()?["error"] == "unauthenticated" && me.json()?["message"] == "You are not signed in.",
+        "{}",
+        me.body
+    );
     let mut bodies = vec![me.body];
     let callback = browser.authorize(&kit).await?;
     let done = browser.get(&callback).await?;
@@ -103,7 +118,12 @@ async fn return_to_accepts_same_origin_paths_only() -> anyhow::Result<()> {
     ] {
         let encoded: String = url::form_urlencoded::byte_serialize(evil.as_bytes()).collect();
         let answer = browser.get(&kit.at(&format!("auth/login?return_to={encoded}"))).await?;
-        ensure!(answer.status == 400 && answer.body.contains("invalid_return_to"), "return_to={evil}: {} {}", answer.status, answer.body);
+        ensure!(
+            answer.status == 400 && answer.body.contains("invalid_return_to"),
+            "return_to={evil}: {} {}",
+            answer.status,
+            answer.body
+        );
         ensure!(answer.body.contains("return_to must be a path on this site"), "a clear sentence: {}", answer.body);
     }
     let authorize = browser.start_login(&kit, "?return_to=%2Fprofil%3Ftab%3D2").await?;
@@ -121,11 +141,23 @@ async fn two_tabs_with_pending_logins_both_complete() -> anyhow::Result<()> {
     let second = browser.start_login(&kit, "?return_to=/second").await?;
     let callback = browser.through_provider(&kit, &first).await?;
     let done = browser.get(&callback).await?;
-    ensure!(done.location.as_deref() == Some("/premier"), "first tab: {} {:?} {}", done.status, done.location, done.body);
+    ensure!(
+        done.location.as_deref() == Some("/premier"),
+        "first tab: {} {:?} {}",
+        done.status,
+        done.location,
+        done.body
+    );
     // The provider's session is open now: the second tab comes straight back.
     let callback = browser.through_provider(&kit, &second).await?;
     let done = browser.get(&callback).await?;
-    ensure!(done.location.as_deref() == Some("/second"), "second tab: {} {:?} {}", done.status, done.location, done.body);
+    ensure!(
+        done.location.as_deref() == Some("/second"),
+        "second tab: {} {:?} {}",
+        done.status,
+        done.location,
+        done.body
+    );
     ensure!(browser.me(&kit.url).await?.status == 200, "signed in");
     Ok(())
 }
@@ -138,7 +170,13 @@ async fn access_denied_comes_back_as_a_notice() -> anyhow::Result<()> {
     let mire = browser.get(&authorize).await?.next("authorize")?;
     let callback = browser.get(&format!("{}{mire}/cancel", kit.simulator_origin())).await?.next("cancel")?;
     let answer = browser.get(&callback).await?;
-    ensure!(answer.status == 303 && answer.location.as_deref() == Some("/?notice=access_denied"), "{} {:?} {}", answer.status, answer.location, answer.body);
+    ensure!(
+        answer.status == 303 && answer.location.as_deref() == Some("/?notice=access_denied"),
+        "{} {:?} {}",
+        answer.status,
+        answer.location,
+        answer.body
+    );
     ensure!(browser.me(&kit.url).await?.status == 401, "not signed in");
     Ok(())
 }
@@ -150,7 +188,13 @@ async fn silent_login_without_a_provider_session_comes_back_as_login_required() 
     let authorize = browser.start_login(&kit, "?prompt=none").await?;
     let callback = browser.get(&authorize).await?.next("authorize")?;
     let answer = browser.get(&callback).await?;
-    ensure!(answer.location.as_deref() == Some("/?notice=login_required"), "{} {:?} {}", answer.status, answer.location, answer.body);
+    ensure!(
+        answer.location.as_deref() == Some("/?notice=login_required"),
+        "{} {:?} {}",
+        answer.status,
+        answer.location,
+        answer.body
+    );
     let bad = browser.get(&kit.at("auth/login?prompt=consent")).await?;
     ensure!(bad.status == 400 && bad.body.contains("prompt must be"), "{} {}", bad.status, bad.body);
     Ok(())
@@ -163,7 +207,11 @@ async fn state_is_checked_first() -> anyhow::Result<()> {
     for query in ["state=unknown-state&code=abc", "state=unknown-state&error=access_denied", "code=abc", ""] {
         let answer = stranger.get(&kit.at(&format!("auth/callback?{query}"))).await?;
         ensure!(answer.status == 400, "{query}: {} {}", answer.status, answer.body);
-        ensure!(answer.body.contains("invalid_state") || answer.body.contains("missing_state"), "{query}: {}", answer.body);
+        ensure!(
+            answer.body.contains("invalid_state") || answer.body.contains("missing_state"),
+            "{query}: {}",
+            answer.body
+        );
         ensure!(answer.set_cookies.is_empty(), "{query}: no session cookie for a stranger: {:?}", answer.set_cookies);
     }
     // A genuine callback replayed in another browser is refused, and the code stays unused.

@@ -53,11 +53,8 @@ impl HttpAgent {
     /// A fresh user with an empty cookie jar.
     pub fn new() -> Self {
         let jar = Arc::new(reqwest::cookie::Jar::default());
-        let client = Client::builder()
-            .cookie_provider(jar.clone())
-            .redirect(Policy::none())
-            .build()
-            .expect("a reqwest client");
+        let client =
+            Client::builder().cookie_provider(jar.clone()).redirect(Policy::none()).build().expect("a reqwest client");
         HttpAgent { client, jar }
     }
 

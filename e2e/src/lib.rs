@@ -55,7 +55,8 @@ impl Kit {
             Settings { listen: addr, public_url: format!("http://{addr}/").parse()?, spa_dir, ..Settings::default() };
         settings.session.store = SessionStoreSettings::Memory;
         configure(&mut settings);
-        let simulator = backend::demo::start_simulator(&mut settings, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
+        let simulator =
+            backend::demo::start_simulator(&mut settings, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
         let server = serve(listener, settings.clone()).await?;
         Ok(Kit { url: format!("http://{addr}/"), simulator, settings, server })
     }
@@ -113,7 +114,8 @@ struct TempDir(PathBuf);
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("pkill").arg("-f").arg(format!("--user-data-dir={}", self.0.display())).status();
+        let _ =
+            std::process::Command::new("pkill").arg("-f").arg(format!("--user-data-dir={}", self.0.display())).status();
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
@@ -169,7 +171,11 @@ impl Browser {
         let deadline = Instant::now() + Duration::from_secs(20);
         let client = loop {
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+            match ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
                 Ok(client) => break client,
                 // chromedriver is not listening yet: poll until its port opens.
                 Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(50)).await,

@@ -17,7 +17,8 @@ fn temp_db(name: &str) -> std::path::PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_in_the_middle_of_a_sign_in_loses_nothing_with_sqlite() -> anyhow::Result<()> {
     let db = temp_db("restart");
-    let mut kit = Kit::start_configured(|s| s.session.store = SessionStoreSettings::Sqlite { path: db.clone() }).await?;
+    let mut kit =
+        Kit::start_configured(|s| s.session.store = SessionStoreSettings::Sqlite { path: db.clone() }).await?;
     let agent = HttpAgent::new();
     let callback = agent.authorize(&kit, "test@fia1.fr", "test", "123").await?;
     kit.restart_backend().await?;
@@ -69,12 +70,8 @@ async fn malformed_and_oversized_input_gets_a_4xx_never_a_5xx() -> anyhow::Resul
     let kit = Kit::start().await?;
     let agent = HttpAgent::new();
     let huge = "a".repeat(20_000);
-    let paths = [
-        "auth/login".to_owned(),
-        "auth/callback".to_owned(),
-        "auth/logout/callback".to_owned(),
-        "api/me".to_owned(),
-    ];
+    let paths =
+        ["auth/login".to_owned(), "auth/callback".to_owned(), "auth/logout/callback".to_owned(), "api/me".to_owned()];
     let queries = [
         format!("?return_to={huge}"),
         format!("?state={huge}&code={huge}"),
@@ -93,7 +90,11 @@ async fn malformed_and_oversized_input_gets_a_4xx_never_a_5xx() -> anyhow::Resul
             anyhow::ensure!(status.as_u16() < 500, "GET {path}{} → {status}", &query[..query.len().min(40)]);
             checked += 1;
         }
-        for (name, value) in [("cookie", format!("session={huge}")), ("cookie", "session=%FF%00;;;==".to_owned()), ("x-csrf-token", huge.clone())] {
+        for (name, value) in [
+            ("cookie", format!("session={huge}")),
+            ("cookie", "session=%FF%00;;;==".to_owned()),
+            ("x-csrf-token", huge.clone()),
+        ] {
             let status = client.get(format!("{}{path}", kit.url)).header(name, value).send().await?.status();
             anyhow::ensure!(status.as_u16() < 500, "GET {path} with a bad {name} → {status}");
             checked += 1;
@@ -124,7 +125,10 @@ async fn logout_needs_the_anti_forgery_header_and_the_same_site() -> anyhow::Res
         .send()
         .await?;
     anyhow::ensure!(cross_site.status() == 403, "cross-site → {}", cross_site.status());
-    anyhow::ensure!(agent.get(&format!("{}api/me", kit.url)).await?.status == 200, "still signed in after refused logouts");
+    anyhow::ensure!(
+        agent.get(&format!("{}api/me", kit.url)).await?.status == 200,
+        "still signed in after refused logouts"
+    );
     let ok = agent.client.post(&logout).header(shared::CSRF_HEADER, &me.csrf_token).send().await?;
     anyhow::ensure!(ok.status() == 200, "genuine logout → {}", ok.status());
     Ok(())
@@ -148,7 +152,8 @@ async fn too_many_sign_in_attempts_get_a_clear_429() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_spa_learns_the_brand_before_sign_in() -> anyhow::Result<()> {
     let kit = Kit::start_configured(|s| s.brand = shared::Brand::ProConnect).await?;
-    let config: shared::PublicConfig = serde_json::from_str(&HttpAgent::new().get(&format!("{}api/config", kit.url)).await?.body)?;
+    let config: shared::PublicConfig =
+        serde_json::from_str(&HttpAgent::new().get(&format!("{}api/config", kit.url)).await?.body)?;
     anyhow::ensure!(config.brand == shared::Brand::ProConnect);
     Ok(())
 }

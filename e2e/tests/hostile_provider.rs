@@ -62,7 +62,13 @@ fn has_session_cookie(kit: &Kit, agent: &HttpAgent) -> bool {
 /// Asserts the outcome every refused sign-in must have: the status, a page naming the reason,
 /// no signed-in session, no session cookie set by the refusal (a cookie the browser already had
 /// for its own pending sign-in may stay: `had_cookie`), and a log line naming the reason.
-async fn assert_refused(kit: &Kit, agent: &HttpAgent, answer: &Answer, status: u16, reason: &str) -> anyhow::Result<()> {
+async fn assert_refused(
+    kit: &Kit,
+    agent: &HttpAgent,
+    answer: &Answer,
+    status: u16,
+    reason: &str,
+) -> anyhow::Result<()> {
     assert_refused_keeping(kit, agent, answer, status, reason, false).await
 }
 
@@ -81,7 +87,11 @@ async fn assert_refused_keeping(
     anyhow::ensure!(created.is_none(), "the refusal set a session cookie: {created:?}");
     let me = agent.get(&format!("{}api/me", kit.url)).await?;
     anyhow::ensure!(me.status == 401, "a session exists: /api/me answered {}", me.status);
-    anyhow::ensure!(had_cookie || !has_session_cookie(kit, agent), "a session cookie is left: {}", agent.cookies_for(&kit.url));
+    anyhow::ensure!(
+        had_cookie || !has_session_cookie(kit, agent),
+        "a session cookie is left: {}",
+        agent.cookies_for(&kit.url)
+    );
     let log = take_logs();
     anyhow::ensure!(log.contains(reason), "no log line names `{reason}`:\n{log}");
     Ok(())
@@ -102,104 +112,208 @@ type Scenario = (&'static str, std::pin::Pin<Box<dyn std::future::Future<Output 
 fn provider_scenarios() -> Vec<Scenario> {
     let t = now();
     vec![
-        ("ID token signed by a key absent from the JWKS (even after one refetch)",
-         Box::pin(provider_fault(Faults { id_token_unknown_key: true, ..Faults::default() }, 401, "invalid_id_token"))),
-        ("wrong iss", Box::pin(provider_fault(overrides(json!({"iss": "https://evil.example/api/v2"})), 401, "invalid_id_token"))),
+        (
+            "ID token signed by a key absent from the JWKS (even after one refetch)",
+            Box::pin(provider_fault(
+                Faults { id_token_unknown_key: true, ..Faults::default() },
+                401,
+                "invalid_id_token",
+            )),
+        ),
+        (
+            "wrong iss",
+            Box::pin(provider_fault(overrides(json!({"iss": "https://evil.example/api/v2"})), 401, "invalid_id_token")),
+        ),
         ("wrong aud", Box::pin(provider_fault(overrides(json!({"aud": "another-service"})), 401, "invalid_id_token"))),
-        ("aud array with another client and no azp",
-         Box::pin(provider_fault(overrides(json!({"aud": ["demo-fs", "another-service"]})), 401, "invalid_id_token"))),
+        (
+            "aud array with another client and no azp",
+            Box::pin(provider_fault(
+                overrides(json!({"aud": ["demo-fs", "another-service"]})),
+                401,
+                "invalid_id_token",
+            )),
+        ),
         ("expired ID token", Box::pin(provider_fault(overrides(json!({"exp": t - 3600})), 401, "invalid_id_token"))),
-        ("iat far in the future", Box::pin(provider_fault(overrides(json!({"iat": t + 3600, "exp": t + 7200})), 401, "invalid_id_token"))),
+        (
+            "iat far in the future",
+            Box::pin(provider_fault(overrides(json!({"iat": t + 3600, "exp": t + 7200})), 401, "invalid_id_token")),
+        ),
         ("missing nonce", Box::pin(provider_fault(overrides(json!({"nonce": null})), 401, "invalid_id_token"))),
         ("wrong nonce", Box::pin(provider_fault(overrides(json!({"nonce": "x".repeat(43)})), 401, "invalid_id_token"))),
         ("missing acr", Box::pin(provider_fault(overrides(json!({"acr": null})), 401, "invalid_id_token"))),
         ("wrong acr", Box::pin(provider_fault(overrides(json!({"acr": "eidas2"})), 401, "invalid_id_token"))),
-        ("userinfo sub differs from the ID token's",
-         Box::pin(provider_fault(Faults { userinfo_sub: Some("someone-else".into()), ..Faults::default() }, 401, "invalid_userinfo"))),
-        ("userinfo signed by another key",
-         Box::pin(provider_fault(Faults { userinfo_unknown_key: true, ..Faults::default() }, 401, "invalid_userinfo"))),
-        ("token endpoint answers 500",
-         Box::pin(provider_fault(Faults { token_status: Some(500), ..Faults::default() }, 502, "provider_unavailable"))),
-        ("ID token signed by another key under the published kid",
-         Box::pin(provider_fault(Faults { id_token_forgery: Some(Forgery::SpoofedKid), ..Faults::default() }, 401, "invalid_id_token"))),
-        ("userinfo signed by another key under the published kid",
-         Box::pin(provider_fault(Faults { userinfo_forgery: Some(Forgery::SpoofedKid), ..Faults::default() }, 401, "invalid_userinfo"))),
-        ("ID token with alg: none",
-         Box::pin(provider_fault(Faults { id_token_forgery: Some(Forgery::AlgNone), ..Faults::default() }, 401, "invalid_id_token"))),
-        ("ID token HS256-signed with the provider's public key (algorithm confusion)",
-         Box::pin(provider_fault(Faults { id_token_forgery: Some(Forgery::Hs256WithPublicKey), ..Faults::default() }, 401, "invalid_id_token"))),
-        ("ID token validly signed with another algorithm than the registered one",
-         Box::pin(provider_fault(Faults { id_token_forgery: Some(Forgery::WrongAlg), ..Faults::default() }, 401, "invalid_id_token"))),
-        ("userinfo with alg: none",
-         Box::pin(provider_fault(Faults { userinfo_forgery: Some(Forgery::AlgNone), ..Faults::default() }, 401, "invalid_userinfo"))),
-        ("userinfo not a JWT",
-         Box::pin(provider_fault(Faults { userinfo_not_jwt: true, ..Faults::default() }, 401, "invalid_userinfo"))),
-        ("token endpoint answers invalid JSON",
-         Box::pin(provider_fault(Faults { token_invalid_json: true, ..Faults::default() }, 502, "provider_unavailable"))),
-        ("token endpoint answers a 10 MB body",
-         Box::pin(provider_fault(Faults { token_body_padding: Some(10 * 1024 * 1024), ..Faults::default() }, 502, "provider_unavailable"))),
-        ("provider does not answer in time", Box::pin(async {
-            let kit = Kit::start_configured(|s| s.provider.timeout_seconds = 1).await?;
-            let agent = HttpAgent::new();
-            let callback = agent.authorize(&kit, "test@fia1.fr", "test", "123").await?;
-            kit.simulator.simulator.set_faults(Faults { delay: Some(Duration::from_secs(3)), ..Faults::default() });
-            take_logs();
-            let answer = agent.get(&callback).await?;
-            assert_refused(&kit, &agent, &answer, 502, "provider_unavailable").await
-        })),
+        (
+            "userinfo sub differs from the ID token's",
+            Box::pin(provider_fault(
+                Faults { userinfo_sub: Some("someone-else".into()), ..Faults::default() },
+                401,
+                "invalid_userinfo",
+            )),
+        ),
+        (
+            "userinfo signed by another key",
+            Box::pin(provider_fault(
+                Faults { userinfo_unknown_key: true, ..Faults::default() },
+                401,
+                "invalid_userinfo",
+            )),
+        ),
+        (
+            "token endpoint answers 500",
+            Box::pin(provider_fault(
+                Faults { token_status: Some(500), ..Faults::default() },
+                502,
+                "provider_unavailable",
+            )),
+        ),
+        (
+            "ID token signed by another key under the published kid",
+            Box::pin(provider_fault(
+                Faults { id_token_forgery: Some(Forgery::SpoofedKid), ..Faults::default() },
+                401,
+                "invalid_id_token",
+            )),
+        ),
+        (
+            "userinfo signed by another key under the published kid",
+            Box::pin(provider_fault(
+                Faults { userinfo_forgery: Some(Forgery::SpoofedKid), ..Faults::default() },
+                401,
+                "invalid_userinfo",
+            )),
+        ),
+        (
+            "ID token with alg: none",
+            Box::pin(provider_fault(
+                Faults { id_token_forgery: Some(Forgery::AlgNone), ..Faults::default() },
+                401,
+                "invalid_id_token",
+            )),
+        ),
+        (
+            "ID token HS256-signed with the provider's public key (algorithm confusion)",
+            Box::pin(provider_fault(
+                Faults { id_token_forgery: Some(Forgery::Hs256WithPublicKey), ..Faults::default() },
+                401,
+                "invalid_id_token",
+            )),
+        ),
+        (
+            "ID token validly signed with another algorithm than the registered one",
+            Box::pin(provider_fault(
+                Faults { id_token_forgery: Some(Forgery::WrongAlg), ..Faults::default() },
+                401,
+                "invalid_id_token",
+            )),
+        ),
+        (
+            "userinfo with alg: none",
+            Box::pin(provider_fault(
+                Faults { userinfo_forgery: Some(Forgery::AlgNone), ..Faults::default() },
+                401,
+                "invalid_userinfo",
+            )),
+        ),
+        (
+            "userinfo not a JWT",
+            Box::pin(provider_fault(Faults { userinfo_not_jwt: true, ..Faults::default() }, 401, "invalid_userinfo")),
+        ),
+        (
+            "token endpoint answers invalid JSON",
+            Box::pin(provider_fault(
+                Faults { token_invalid_json: true, ..Faults::default() },
+                502,
+                "provider_unavailable",
+            )),
+        ),
+        (
+            "token endpoint answers a 10 MB body",
+            Box::pin(provider_fault(
+                Faults { token_body_padding: Some(10 * 1024 * 1024), ..Faults::default() },
+                502,
+                "provider_unavailable",
+            )),
+        ),
+        (
+            "provider does not answer in time",
+            Box::pin(async {
+                let kit = Kit::start_configured(|s| s.provider.timeout_seconds = 1).await?;
+                let agent = HttpAgent::new();
+                let callback = agent.authorize(&kit, "test@fia1.fr", "test", "123").await?;
+                kit.simulator.simulator.set_faults(Faults { delay: Some(Duration::from_secs(3)), ..Faults::default() });
+                take_logs();
+                let answer = agent.get(&callback).await?;
+                assert_refused(&kit, &agent, &answer, 502, "provider_unavailable").await
+            }),
+        ),
     ]
 }
 
 fn browser_scenarios() -> Vec<Scenario> {
     vec![
-        ("replayed callback (code and state used twice)", Box::pin(async {
-            let kit = Kit::start().await?;
-            let agent = HttpAgent::new();
-            let callback = agent.authorize(&kit, "test@fia1.fr", "test", "123").await?;
-            let first = agent.get(&callback).await?;
-            anyhow::ensure!(first.status == 303, "first use signs in: {first:?}");
-            let attacker = HttpAgent::new();
-            take_logs();
-            let replay = attacker.get(&callback).await?;
-            assert_refused(&kit, &attacker, &replay, 400, "invalid_state").await
-        })),
-        ("altered state", Box::pin(async {
-            let kit = Kit::start().await?;
-            let agent = HttpAgent::new();
-            let callback = agent.authorize(&kit, "test@fia1.fr", "test", "123").await?;
-            take_logs();
-            let answer = agent.get(&callback.replace("state=", "state=x")).await?;
-            // The genuine sign-in stays pending (and still completes).
-            assert_refused_keeping(&kit, &agent, &answer, 400, "invalid_state", true).await?;
-            anyhow::ensure!(agent.get(&callback).await?.status == 303, "the genuine callback still works");
-            Ok(())
-        })),
-        ("callback with no login transaction", Box::pin(async {
-            let kit = Kit::start().await?;
-            let agent = HttpAgent::new();
-            take_logs();
-            let answer = agent.get(&format!("{}auth/callback?code=abc&state={}", kit.url, "s".repeat(43))).await?;
-            anyhow::ensure!(answer.set_cookies.is_empty(), "a cookie was set: {:?}", answer.set_cookies);
-            assert_refused(&kit, &agent, &answer, 400, "invalid_state").await
-        })),
-        ("login CSRF: a callback from another browser's transaction", Box::pin(async {
-            let kit = Kit::start().await?;
-            let attacker = HttpAgent::new();
-            let callback = attacker.authorize(&kit, "test@fia1.fr", "test", "123").await?;
-            let victim = HttpAgent::new();
-            victim.get(&format!("{}auth/login", kit.url)).await?;
-            take_logs();
-            let answer = victim.get(&callback).await?;
-            assert_refused_keeping(&kit, &victim, &answer, 400, "invalid_state", true).await
-        })),
-        ("callback without state", Box::pin(async {
-            let kit = Kit::start().await?;
-            let agent = HttpAgent::new();
-            agent.authorize(&kit, "test@fia1.fr", "test", "123").await?;
-            take_logs();
-            let answer = agent.get(&format!("{}auth/callback?code=abc", kit.url)).await?;
-            assert_refused_keeping(&kit, &agent, &answer, 400, "missing_state", true).await
-        })),
+        (
+            "replayed callback (code and state used twice)",
+            Box::pin(async {
+                let kit = Kit::start().await?;
+                let agent = HttpAgent::new();
+                let callback = agent.authorize(&kit, "test@fia1.fr", "test", "123").await?;
+                let first = agent.get(&callback).await?;
+                anyhow::ensure!(first.status == 303, "first use signs in: {first:?}");
+                let attacker = HttpAgent::new();
+                take_logs();
+                let replay = attacker.get(&callback).await?;
+                assert_refused(&kit, &attacker, &replay, 400, "invalid_state").await
+            }),
+        ),
+        (
+            "altered state",
+            Box::pin(async {
+                let kit = Kit::start().await?;
+                let agent = HttpAgent::new();
+                let callback = agent.authorize(&kit, "test@fia1.fr", "test", "123").await?;
+                take_logs();
+                let answer = agent.get(&callback.replace("state=", "state=x")).await?;
+                // The genuine sign-in stays pending (and still completes).
+                assert_refused_keeping(&kit, &agent, &answer, 400, "invalid_state", true).await?;
+                anyhow::ensure!(agent.get(&callback).await?.status == 303, "the genuine callback still works");
+                Ok(())
+            }),
+        ),
+        (
+            "callback with no login transaction",
+            Box::pin(async {
+                let kit = Kit::start().await?;
+                let agent = HttpAgent::new();
+                take_logs();
+                let answer = agent.get(&format!("{}auth/callback?code=abc&state={}", kit.url, "s".repeat(43))).await?;
+                anyhow::ensure!(answer.set_cookies.is_empty(), "a cookie was set: {:?}", answer.set_cookies);
+                assert_refused(&kit, &agent, &answer, 400, "invalid_state").await
+            }),
+        ),
+        (
+            "login CSRF: a callback from another browser's transaction",
+            Box::pin(async {
+                let kit = Kit::start().await?;
+                let attacker = HttpAgent::new();
+                let callback = attacker.authorize(&kit, "test@fia1.fr", "test", "123").await?;
+                let victim = HttpAgent::new();
+                victim.get(&format!("{}auth/login", kit.url)).await?;
+                take_logs();
+                let answer = victim.get(&callback).await?;
+                assert_refused_keeping(&kit, &victim, &answer, 400, "invalid_state", true).await
+            }),
+        ),
+        (
+            "callback without state",
+            Box::pin(async {
+                let kit = Kit::start().await?;
+                let agent = HttpAgent::new();
+                agent.authorize(&kit, "test@fia1.fr", "test", "123").await?;
+                take_logs();
+                let answer = agent.get(&format!("{}auth/callback?code=abc", kit.url)).await?;
+                assert_refused_keeping(&kit, &agent, &answer, 400, "missing_state", true).await
+            }),
+        ),
     ]
 }
 
@@ -239,8 +353,17 @@ async fn a_key_rotation_between_two_sign_ins_succeeds() -> anyhow::Result<()> {
 async fn open_redirects_through_return_to_are_refused() -> anyhow::Result<()> {
     let kit = Kit::start().await?;
     let agent = HttpAgent::new();
-    for evil in ["//evil.example", "https://evil.example", "/\\evil.example", "/%2fevil.example", "%2F%2Fevil.example",
-                 "/%5Cevil.example", "http:evil.example", "javascript:alert(1)", "/ok\r\nSet-Cookie: x=1"] {
+    for evil in [
+        "//evil.example",
+        "https://evil.example",
+        "/\\evil.example",
+        "/%2fevil.example",
+        "%2F%2Fevil.example",
+        "/%5Cevil.example",
+        "http:evil.example",
+        "javascript:alert(1)",
+        "/ok\r\nSet-Cookie: x=1",
+    ] {
         let url = format!("{}auth/login?return_to={}", kit.url, url_encode(evil));
         let answer = agent.get(&url).await?;
         anyhow::ensure!(answer.status == 400, "return_to={evil:?} answered {} {:?}", answer.status, answer.location);
@@ -252,7 +375,9 @@ async fn open_redirects_through_return_to_are_refused() -> anyhow::Result<()> {
 }
 
 fn url_encode(text: &str) -> String {
-    text.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

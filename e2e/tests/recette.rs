@@ -134,7 +134,9 @@ fn aligned_difference(a: &image::RgbImage, b: &image::RgbImage, max_shift: i64) 
 /// (reference material beside the repository; the comparison is reported as skipped without it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn buttons_match_the_official_renderings() -> anyhow::Result<()> {
-    let reference_dir = std::env::var("KIT_BRAND_REFERENCE").map(Into::into).unwrap_or_else(|_| workspace_root().join("../shared/brand"));
+    let reference_dir = std::env::var("KIT_BRAND_REFERENCE")
+        .map(Into::into)
+        .unwrap_or_else(|_| workspace_root().join("../shared/brand"));
     if !reference_dir.join("agentconnect-button-default.png").exists() {
         println!("SKIPPED: official renderings not found in {}", reference_dir.display());
         return Ok(());
@@ -159,7 +161,9 @@ async fn buttons_match_the_official_renderings() -> anyhow::Result<()> {
             // Font rasterisers, and the reference's own box (211×58 where the contract says 214×56
             // for ProConnect), move edges by a pixel or two: both images are brought to 1× (no
             // distortion) and compared over their overlap after the best alignment within ±3 px.
-            let one_x = |img: &image::RgbImage| image::imageops::resize(img, img.width() / 3, img.height() / 3, image::imageops::FilterType::Triangle);
+            let one_x = |img: &image::RgbImage| {
+                image::imageops::resize(img, img.width() / 3, img.height() / 3, image::imageops::FilterType::Triangle)
+            };
             let difference = aligned_difference(&one_x(&ours), &one_x(&reference), 3);
             println!("{file}: mean difference {difference:.2}/255 (tolerance {tolerance})");
             ours.save(e2e::screenshot_dir().join(format!("compare-{file}")))?;

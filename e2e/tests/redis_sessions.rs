@@ -22,7 +22,8 @@ async fn two_instances_share_sessions_through_redis() -> anyhow::Result<()> {
     let me: shared::Me = serde_json::from_str(&me.body)?;
 
     // Sign out through the second instance, AgentConnect's session/end, and its callback.
-    let logout = agent.client.post(format!("{other}auth/logout")).header(shared::CSRF_HEADER, &me.csrf_token).send().await?;
+    let logout =
+        agent.client.post(format!("{other}auth/logout")).header(shared::CSRF_HEADER, &me.csrf_token).send().await?;
     anyhow::ensure!(logout.status() == 200, "logout through instance 2: {}", logout.status());
     let redirect: shared::LogoutResponse = logout.json().await?;
     let back = agent.get(&redirect.redirect).await?.next("session/end")?;
@@ -51,7 +52,12 @@ async fn a_redis_outage_is_a_clear_503_and_heals_by_itself() -> anyhow::Result<(
     let login = HttpAgent::new().get(&format!("{}auth/login", kit.url)).await?;
     anyhow::ensure!(login.status == 503, "starting a sign-in during the outage: {} {}", login.status, login.body);
     let ready = agent.get(&format!("{}readyz", kit.url)).await?;
-    anyhow::ensure!(ready.status == 503 && ready.body.contains("session store"), "readyz: {} {}", ready.status, ready.body);
+    anyhow::ensure!(
+        ready.status == 503 && ready.body.contains("session store"),
+        "readyz: {} {}",
+        ready.status,
+        ready.body
+    );
 
     // Redis comes back (empty: no persistence): the service answers again, with no restart.
     redis.resume()?;

@@ -131,12 +131,7 @@ impl AgentClaims {
     /// malformed optional ones (a number where a string is expected, a 13-digit SIRET…).
     pub fn from_userinfo(claims: &Map<String, Value>) -> Result<Self, ClaimsError> {
         let text = |name: &str| {
-            claims
-                .get(name)
-                .and_then(Value::as_str)
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
+            claims.get(name).and_then(Value::as_str).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
         };
         let sub = text("sub").ok_or(ClaimsError::MissingSub)?;
         Ok(AgentClaims {
@@ -207,10 +202,7 @@ mod tests {
 
     #[test]
     fn missing_sub_is_an_error() {
-        assert_eq!(
-            AgentClaims::from_userinfo(&object(json!({"given_name": "A"}))),
-            Err(ClaimsError::MissingSub)
-        );
+        assert_eq!(AgentClaims::from_userinfo(&object(json!({"given_name": "A"}))), Err(ClaimsError::MissingSub));
     }
 
     #[test]

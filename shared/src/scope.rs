@@ -101,10 +101,7 @@ pub struct UnknownScope(pub String);
 impl FromStr for Scope {
     type Err = UnknownScope;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Scope::ALL
-            .into_iter()
-            .find(|scope| scope.as_str() == s)
-            .ok_or_else(|| UnknownScope(s.to_owned()))
+        Scope::ALL.into_iter().find(|scope| scope.as_str() == s).ok_or_else(|| UnknownScope(s.to_owned()))
     }
 }
 
@@ -115,23 +112,13 @@ pub struct Scopes(pub Vec<Scope>);
 impl Scopes {
     /// The mandatory scopes every FI provides (§5).
     pub fn mandatory() -> Self {
-        Scopes(vec![
-            Scope::Openid,
-            Scope::GivenName,
-            Scope::UsualName,
-            Scope::Email,
-            Scope::Uid,
-            Scope::Siret,
-        ])
+        Scopes(vec![Scope::Openid, Scope::GivenName, Scope::UsualName, Scope::Email, Scope::Uid, Scope::Siret])
     }
 
     /// Parses a space- or `+`-separated scope list, as the authorize endpoint receives it.
     pub fn parse(s: &str) -> Result<Self, UnknownScope> {
-        let mut scopes: Vec<Scope> = s
-            .split([' ', '+'])
-            .filter(|part| !part.is_empty())
-            .map(str::parse)
-            .collect::<Result<_, _>>()?;
+        let mut scopes: Vec<Scope> =
+            s.split([' ', '+']).filter(|part| !part.is_empty()).map(str::parse).collect::<Result<_, _>>()?;
         scopes.sort();
         scopes.dedup();
         Ok(Scopes(scopes))

@@ -28,9 +28,22 @@ fn json_value() -> impl Strategy<Value = Value> {
 }
 
 const CLAIM_NAMES: [&str; 16] = [
-    "sub", "given_name", "usual_name", "email", "uid", "siret", "siren", "organizational_unit",
-    "belonging_population", "phone_number", "chorusdt:matricule", "chorusdt:societe", "idp_id", "idp_acr",
-    "custom", "unexpected",
+    "sub",
+    "given_name",
+    "usual_name",
+    "email",
+    "uid",
+    "siret",
+    "siren",
+    "organizational_unit",
+    "belonging_population",
+    "phone_number",
+    "chorusdt:matricule",
+    "chorusdt:societe",
+    "idp_id",
+    "idp_acr",
+    "custom",
+    "unexpected",
 ];
 
 fn userinfo() -> impl Strategy<Value = Map<String, Value>> {

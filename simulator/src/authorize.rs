@@ -25,8 +25,10 @@ const INTERACTION_COOKIE: &str = "ac_sim_interaction";
 const MIN_RANDOM_LEN: usize = 32;
 /// How long the agent has to get through the mire and the FI.
 pub const INTERACTION_TTL: Duration = Duration::from_secs(600);
-const REQUIRED_PARAMS: [&str; 7] = ["response_type", "client_id", "redirect_uri", "scope", "acr_values", "state", "nonce"];
-const OPTIONAL_PARAMS: [&str; 6] = ["claims", "prompt", "idp_hint", "login_hint", "code_challenge", "code_challenge_method"];
+const REQUIRED_PARAMS: [&str; 7] =
+    ["response_type", "client_id", "redirect_uri", "scope", "acr_values", "state", "nonce"];
+const OPTIONAL_PARAMS: [&str; 6] =
+    ["claims", "prompt", "idp_hint", "login_hint", "code_challenge", "code_challenge_method"];
 
 /// Parses the request's parameters, refusing unknown and repeated ones.
 fn parse_params(raw: Option<&str>) -> Result<HashMap<String, String>, String> {
@@ -113,7 +115,9 @@ fn authorize(sim: &Simulator, jar: CookieJar, raw: Option<&str>) -> Response {
         _ => return error_page(ErrorCode::Y000400, "PKCE : code_challenge (S256) invalide"),
     };
     let prompt: Vec<&str> = params.get("prompt").map(|p| p.split(' ').collect()).unwrap_or_default();
-    if prompt.iter().any(|p| !["login", "none", "consent"].contains(p)) || (prompt.contains(&"none") && prompt.len() > 1) {
+    if prompt.iter().any(|p| !["login", "none", "consent"].contains(p))
+        || (prompt.contains(&"none") && prompt.len() > 1)
+    {
         return error_page(ErrorCode::Y000400, "prompt invalide");
     }
     let proconnect = sim.config().brand == Brand::ProConnect;
@@ -124,13 +128,25 @@ fn authorize(sim: &Simulator, jar: CookieJar, raw: Option<&str>) -> Response {
         {
             scopes
         }
-        _ => return callback_error(&redirect_uri, "invalid_scope", "scope non autorisé pour ce fournisseur de service", &state),
+        _ => {
+            return callback_error(
+                &redirect_uri,
+                "invalid_scope",
+                "scope non autorisé pour ce fournisseur de service",
+                &state,
+            );
+        }
     };
     let hinted = match params.get("idp_hint") {
         None => None,
         Some(hint) => match sim.config().idp(hint).filter(|idp| client.allows_idp(&idp.idp_id)) {
             Some(idp) => Some(idp),
-            None => return error_page(ErrorCode::Y020023, &format!("fournisseur d'identité inconnu ou non autorisé : {hint}")),
+            None => {
+                return error_page(
+                    ErrorCode::Y020023,
+                    &format!("fournisseur d'identité inconnu ou non autorisé : {hint}"),
+                );
+            }
         },
     };
     let interaction = Interaction {
@@ -177,13 +193,19 @@ fn encode(text: &str) -> String {
 /// Whether an agent of `idp` may sign in to `client`: the page to show if not.
 pub fn check_idp(client: &ClientConfig, idp: &IdentityProviderConfig) -> Result<(), Response> {
     if !client.allows_idp(&idp.idp_id) {
-        return Err(error_page(ErrorCode::Y020023, "ce fournisseur de service n'accepte pas ce fournisseur d'identité"));
+        return Err(error_page(
+            ErrorCode::Y020023,
+            "ce fournisseur de service n'accepte pas ce fournisseur d'identité",
+        ));
     }
     if idp.acr != "eidas1" {
         return Err(error_page(ErrorCode::Y020018, "le fournisseur d'identité a renvoyé un niveau autre que eidas1"));
     }
     if idp.private_sector && !client.accepts_private_sector {
-        return Err(error_page(ErrorCode::Y500015, "ce fournisseur de service n'accepte pas les agents du secteur privé"));
+        return Err(error_page(
+            ErrorCode::Y500015,
+            "ce fournisseur de service n'accepte pas les agents du secteur privé",
+        ));
     }
     Ok(())
 }
@@ -206,7 +228,9 @@ impl Simulator {
 
     /// Issues a code for a signed-in agent and sends the browser back to the FS.
     fn issue_code(&self, interaction: Interaction, session: ProviderSession) -> Response {
-        let (Some(client), Some(idp)) = (self.config().client(&interaction.client_id), self.config().idp(&session.idp_id)) else {
+        let (Some(client), Some(idp)) =
+            (self.config().client(&interaction.client_id), self.config().idp(&session.idp_id))
+        else {
             return error_page(ErrorCode::Y020023, "fournisseur d'identité inconnu");
         };
         if let Err(page) = check_idp(client, idp) {
@@ -230,7 +254,9 @@ impl Simulator {
         }
         match self.store().interactions.get(id) {
             Some(interaction) if !self.clock().expired(interaction.created, INTERACTION_TTL) => Ok(interaction.clone()),
-            _ => Err(error_page(ErrorCode::Y030110, "la demande de connexion a expiré ; recommencez depuis le service")),
+            _ => {
+                Err(error_page(ErrorCode::Y030110, "la demande de connexion a expiré ; recommencez depuis le service"))
+            }
         }
     }
 
@@ -255,14 +281,24 @@ pub struct MireForm {
 }
 
 /// The mire routes the email's domain to its FI.
-pub async fn mire_submit(State(sim): State<Simulator>, jar: CookieJar, Path(id): Path<String>, Form(form): Form<MireForm>) -> Response {
+pub async fn mire_submit(
+    State(sim): State<Simulator>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<MireForm>,
+) -> Response {
     let interaction = match sim.interaction(&jar, &id) {
         Ok(i) => i,
         Err(page) => return page,
     };
     let email = form.email.trim();
     let Some(idp) = sim.config().idp_for_email(email) else {
-        return sim.mire_for(&id, &interaction, email, Some("Aucun fournisseur d'identité ne correspond à ce domaine."));
+        return sim.mire_for(
+            &id,
+            &interaction,
+            email,
+            Some("Aucun fournisseur d'identité ne correspond à ce domaine."),
+        );
     };
     if sim.config().client(&interaction.client_id).is_some_and(|client| !client.allows_idp(&idp.idp_id)) {
         return error_page(ErrorCode::Y020023, "ce fournisseur de service n'accepte pas ce fournisseur d'identité");
@@ -346,7 +382,8 @@ pub async fn fi_submit(
         store.sessions.insert(session_id.clone(), session.clone());
     }
     let max_age = time::Duration::seconds(i64::try_from(sim.lifetimes().session.as_secs()).unwrap_or(i64::MAX));
-    let cookie = Cookie::build((SESSION_COOKIE, session_id)).path("/").http_only(true).same_site(SameSite::Lax).max_age(max_age);
+    let cookie =
+        Cookie::build((SESSION_COOKIE, session_id)).path("/").http_only(true).same_site(SameSite::Lax).max_age(max_age);
     let jar = jar.add(cookie).remove(Cookie::build(INTERACTION_COOKIE).path("/"));
     (jar, sim.issue_code(interaction, session)).into_response()
 }

@@ -35,7 +35,6 @@ pub struct KeyRing {
     rotated_at: Instant,
 }
 
-
 fn pem(der: &[u8]) -> String {
     let body = base64::engine::general_purpose::STANDARD.encode(der);
     let lines: Vec<&str> = body.as_bytes().chunks(64).filter_map(|c| std::str::from_utf8(c).ok()).collect();
@@ -141,7 +140,9 @@ impl KeyRing {
     pub fn sign<T: Serialize>(&self, alg: SigningAlg, client_secret: &str, claims: &T) -> anyhow::Result<String> {
         let mut header = Header::new(algorithm(alg));
         let token = match alg {
-            SigningAlg::HS256 => jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(client_secret.as_bytes()))?,
+            SigningAlg::HS256 => {
+                jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(client_secret.as_bytes()))?
+            }
             _ => {
                 let key = self.active(alg).ok_or_else(|| anyhow::anyhow!("no active {alg:?} key"))?;
                 header.kid = Some(key.kid.clone());
@@ -164,7 +165,8 @@ impl KeyRing {
                 Ok(jsonwebtoken::encode(&header, claims, &key.encoding)?)
             }
             Forgery::SpoofedKid => {
-                let published_kid = self.active(published).ok_or_else(|| anyhow::anyhow!("no active {published:?} key"))?.kid.clone();
+                let published_kid =
+                    self.active(published).ok_or_else(|| anyhow::anyhow!("no active {published:?} key"))?.kid.clone();
                 let key = generate(published)?;
                 let mut header = Header::new(algorithm(published));
                 header.kid = Some(published_kid);

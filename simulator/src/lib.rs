@@ -10,12 +10,12 @@
 // Handlers short-circuit with ready-made responses (`Result<_, Response>`); the size is irrelevant here.
 #![allow(clippy::result_large_err)]
 
+mod authorize;
 mod clock;
 pub mod config;
 pub mod faults;
 pub mod keys;
 mod pages;
-mod authorize;
 mod provider;
 mod store;
 

@@ -72,7 +72,8 @@ async fn discovery(State(sim): State<Simulator>) -> Json<Value> {
     let proconnect = sim.config().brand == Brand::ProConnect;
     let offered = |s: &Scope| proconnect || *s != Scope::Custom;
     let scopes: Vec<&str> = Scope::ALL.into_iter().filter(offered).map(Scope::as_str).collect();
-    let mut claims: Vec<&str> = Scope::ALL.iter().filter(|s| offered(s)).flat_map(|s| s.claims().iter().copied()).collect();
+    let mut claims: Vec<&str> =
+        Scope::ALL.iter().filter(|s| offered(s)).flat_map(|s| s.claims().iter().copied()).collect();
     claims.extend(["iss", "aud", "exp", "iat", "nonce", "acr", "auth_time", "sid", "at_hash", "amr"]);
     Json(json!({
         "issuer": issuer,
@@ -111,7 +112,8 @@ async fn jwks(State(sim): State<Simulator>) -> Response {
 
 /// An RFC 6749 §5.2 error as JSON.
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    (status, [(header::CACHE_CONTROL, "no-store")], Json(json!({"error": error, "error_description": description}))).into_response()
+    (status, [(header::CACHE_CONTROL, "no-store")], Json(json!({"error": error, "error_description": description})))
+        .into_response()
 }
 
 /// A form body (`application/x-www-form-urlencoded`); a repeated parameter is refused (RFC 6749 §3.2).
@@ -119,7 +121,11 @@ fn parse_form(body: &[u8]) -> Result<HashMap<String, String>, Response> {
     let mut form = HashMap::new();
     for (name, value) in url::form_urlencoded::parse(body) {
         if form.insert(name.to_string(), value.to_string()).is_some() {
-            return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &format!("repeated parameter: {name}")));
+            return Err(oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                &format!("repeated parameter: {name}"),
+            ));
         }
     }
     Ok(form)
@@ -130,7 +136,11 @@ fn authenticate_client<'a>(sim: &'a Simulator, form: &HashMap<String, String>) -
     let client_id = form.get("client_id").map(String::as_str).unwrap_or_default();
     match sim.config().client(client_id) {
         Some(client) if form.get("client_secret").is_some_and(|s| *s == client.client_secret) => Ok(client),
-        _ => Err(oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed (client_secret_post)")),
+        _ => Err(oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed (client_secret_post)",
+        )),
     }
 }
 
@@ -176,7 +186,13 @@ fn exchange_code(sim: &Simulator, body: &[u8]) -> Result<Value, Response> {
     match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => {}
         None => return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "missing grant_type")),
-        Some(_) => return Err(oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "only authorization_code is supported")),
+        Some(_) => {
+            return Err(oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "only authorization_code is supported",
+            ));
+        }
     }
     let code = form.get("code").cloned().unwrap_or_default();
     let lifetimes = sim.lifetimes();
@@ -289,7 +305,9 @@ async fn userinfo(State(sim): State<Simulator>, headers: HeaderMap) -> Response 
     if sim.clock().expired(grant.created, sim.lifetimes().access_token) {
         return unauthorized("invalid_token", "Y030025: access token expired");
     }
-    let (Some(client), Some((idp, agent))) = (sim.config().client(&grant.client_id), agent(&sim, &grant.idp_id, &grant.login)) else {
+    let (Some(client), Some((idp, agent))) =
+        (sim.config().client(&grant.client_id), agent(&sim, &grant.idp_id, &grant.login))
+    else {
         return unauthorized("invalid_token", "the client or agent no longer exists");
     };
     let now = sim.clock().unix();
@@ -301,7 +319,11 @@ async fn userinfo(State(sim): State<Simulator>, headers: HeaderMap) -> Response 
     for scope in &grant.scopes.0 {
         for name in scope.claims() {
             let value = match *name {
-                "sub" => Some(json!(faults.userinfo_sub.clone().unwrap_or_else(|| subject(&client.client_id, &idp.idp_id, &agent.uid)))),
+                "sub" => Some(json!(faults.userinfo_sub.clone().unwrap_or_else(|| subject(
+                    &client.client_id,
+                    &idp.idp_id,
+                    &agent.uid
+                )))),
                 "email" => Some(json!(agent.email)),
                 "uid" => Some(json!(agent.uid)),
                 "idp_id" => Some(json!(idp.idp_id)),
@@ -317,7 +339,9 @@ async fn userinfo(State(sim): State<Simulator>, headers: HeaderMap) -> Response 
         return ([(header::CACHE_CONTROL, "no-store")], Json(Value::Object(claims))).into_response();
     }
     match sim.sign(client, &Value::Object(claims), faults.userinfo_forgery()) {
-        Ok(jwt) => ([(header::CONTENT_TYPE, "application/jwt"), (header::CACHE_CONTROL, "no-store")], jwt).into_response(),
+        Ok(jwt) => {
+            ([(header::CONTENT_TYPE, "application/jwt"), (header::CACHE_CONTROL, "no-store")], jwt).into_response()
+        }
         Err(error) => oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &error.to_string()),
     }
 }
@@ -347,7 +371,8 @@ async fn session_end(State(sim): State<Simulator>, jar: CookieJar, RawQuery(quer
     if verified.is_none_or(|claims| claims.get("iss").and_then(Value::as_str) != Some(sim.issuer())) {
         return error_page(ErrorCode::Y000400, "id_token_hint invalide (signature)");
     }
-    let Some(target) = query.post_logout_redirect_uri.filter(|uri| client.post_logout_redirect_uris.contains(uri)) else {
+    let Some(target) = query.post_logout_redirect_uri.filter(|uri| client.post_logout_redirect_uris.contains(uri))
+    else {
         return error_page(ErrorCode::Y030111, "post_logout_redirect_uri non enregistrée");
     };
     let Ok(mut url) = Url::parse(&target) else {

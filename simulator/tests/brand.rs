@@ -16,7 +16,8 @@ const AMR: &str = r#"{"id_token":{"amr":{"essential":true}}}"#;
 #[tokio::test]
 async fn proconnect_sandbox_identity_amr_and_custom_claim() {
     let h = start_with(|c| c.brand = Brand::ProConnect).await;
-    let discovery: Value = reqwest::get(h.url("/api/v2/.well-known/openid-configuration")).await.unwrap().json().await.unwrap();
+    let discovery: Value =
+        reqwest::get(h.url("/api/v2/.well-known/openid-configuration")).await.unwrap().json().await.unwrap();
     assert!(discovery["scopes_supported"].as_array().unwrap().contains(&json!("custom")));
     assert!(discovery["claims_supported"].as_array().unwrap().contains(&json!("custom")));
 

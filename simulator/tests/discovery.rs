@@ -30,7 +30,12 @@ async fn discovery_metadata_is_complete() {
         assert_eq!(doc[field], format!("{issuer}{path}"), "{field}");
     }
     let list = |field: &str| -> Vec<String> {
-        doc[field].as_array().unwrap_or_else(|| panic!("{field}")).iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+        doc[field]
+            .as_array()
+            .unwrap_or_else(|| panic!("{field}"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
     };
     assert_eq!(list("response_types_supported"), ["code"]);
     assert_eq!(list("grant_types_supported"), ["authorization_code"]);
@@ -43,15 +48,51 @@ async fn discovery_metadata_is_complete() {
     }
     // §5: every scope and claim of the contract (AgentConnect brand: no `custom`).
     let scopes = list("scopes_supported");
-    for scope in ["openid", "given_name", "usual_name", "email", "uid", "siret", "siren", "organizational_unit",
-        "belonging_population", "phone", "chorusdt", "idp_id", "idp_acr"] {
+    for scope in [
+        "openid",
+        "given_name",
+        "usual_name",
+        "email",
+        "uid",
+        "siret",
+        "siren",
+        "organizational_unit",
+        "belonging_population",
+        "phone",
+        "chorusdt",
+        "idp_id",
+        "idp_acr",
+    ] {
         assert!(scopes.contains(&scope.to_owned()), "scope {scope}");
     }
     assert!(!scopes.contains(&"custom".to_owned()));
     let claims = list("claims_supported");
-    for claim in ["sub", "given_name", "usual_name", "email", "uid", "siret", "siren", "organizational_unit",
-        "belonging_population", "phone_number", "chorusdt:matricule", "chorusdt:societe", "idp_id", "idp_acr",
-        "iss", "aud", "exp", "iat", "nonce", "acr", "auth_time", "sid", "at_hash", "amr"] {
+    for claim in [
+        "sub",
+        "given_name",
+        "usual_name",
+        "email",
+        "uid",
+        "siret",
+        "siren",
+        "organizational_unit",
+        "belonging_population",
+        "phone_number",
+        "chorusdt:matricule",
+        "chorusdt:societe",
+        "idp_id",
+        "idp_acr",
+        "iss",
+        "aud",
+        "exp",
+        "iat",
+        "nonce",
+        "acr",
+        "auth_time",
+        "sid",
+        "at_hash",
+        "amr",
+    ] {
         assert!(claims.contains(&claim.to_owned()), "claim {claim}");
     }
     assert_eq!(doc["claims_parameter_supported"], true);

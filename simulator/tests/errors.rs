@@ -36,7 +36,12 @@ async fn y020023_for_an_unknown_or_refused_fi() {
     let browser1 = browser();
     let mire = h.follow(&browser1, &h.authorize_url(&h.params("fs-es256").0)).await;
     assert_error_page(browser1.get(format!("{mire}/fi/nowhere")).send().await.unwrap(), 403, "Y020023").await;
-    let post = browser1.post(format!("{mire}/fi/nowhere")).form(&[("login", "test"), ("password", "123")]).send().await.unwrap();
+    let post = browser1
+        .post(format!("{mire}/fi/nowhere"))
+        .form(&[("login", "test"), ("password", "123")])
+        .send()
+        .await
+        .unwrap();
     assert_error_page(post, 403, "Y020023").await;
     // An FI this FS does not allow (fs-restricted: fia1 and fi-private only), by hint, by mire, by route.
     let restricted = h.params("fs-restricted").set("scope", "openid email");

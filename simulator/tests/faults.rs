@@ -60,10 +60,15 @@ async fn delay_slows_token_userinfo_and_jwks() {
 #[tokio::test]
 async fn forged_id_tokens_and_userinfo_fail_verification() {
     let h = start().await;
-    let forgeries = [Forgery::UnknownKey, Forgery::SpoofedKid, Forgery::AlgNone, Forgery::Hs256WithPublicKey, Forgery::WrongAlg];
+    let forgeries =
+        [Forgery::UnknownKey, Forgery::SpoofedKid, Forgery::AlgNone, Forgery::Hs256WithPublicKey, Forgery::WrongAlg];
     for client in ["fs-es256", "fs-rs256", "fs-hs256"] {
         for forgery in forgeries {
-            h.sim().set_faults(Faults { id_token_forgery: Some(forgery), userinfo_forgery: Some(forgery), ..Faults::default() });
+            h.sim().set_faults(Faults {
+                id_token_forgery: Some(forgery),
+                userinfo_forgery: Some(forgery),
+                ..Faults::default()
+            });
             let tokens: Value = token_response(&h, client).await.json().await.unwrap();
             let id_token = tokens["id_token"].as_str().unwrap();
             let userinfo = h.userinfo(tokens["access_token"].as_str().unwrap()).await.text().await.unwrap();
@@ -78,7 +83,10 @@ async fn forged_id_tokens_and_userinfo_fail_verification() {
                     assert!(id_token.ends_with('.'));
                 }
                 Forgery::Hs256WithPublicKey => assert_eq!(header["alg"], "HS256"),
-                Forgery::WrongAlg => assert_ne!(header["alg"], h.sim().config().client(client).map(|c| format!("{:?}", c.alg)).unwrap().as_str()),
+                Forgery::WrongAlg => assert_ne!(
+                    header["alg"],
+                    h.sim().config().client(client).map(|c| format!("{:?}", c.alg)).unwrap().as_str()
+                ),
                 Forgery::UnknownKey | Forgery::SpoofedKid => {
                     let kid = header["kid"].as_str().unwrap();
                     let published = h.jwks().await["keys"].as_array().unwrap().iter().any(|k| k["kid"] == kid);
@@ -104,7 +112,11 @@ async fn wrong_alg_is_signed_by_a_published_key() {
     assert_eq!(peek_header(id_token)["alg"], "RS256");
     // The signature itself is genuine: verified as RS256 it only fails on the audience. A relying
     // party that trusted the token's own `alg` header would accept it.
-    assert!(h.verify(id_token, "fs-rs256").await.is_err_and(|e| matches!(e.kind(), jsonwebtoken::errors::ErrorKind::InvalidAudience)));
+    assert!(
+        h.verify(id_token, "fs-rs256")
+            .await
+            .is_err_and(|e| matches!(e.kind(), jsonwebtoken::errors::ErrorKind::InvalidAudience))
+    );
 }
 
 #[tokio::test]

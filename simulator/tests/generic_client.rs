@@ -11,31 +11,45 @@ mod common;
 use common::{browser, query, start};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreJsonWebKey, CoreJwsSigningAlgorithm};
 use openidconnect::{
-    AccessTokenHash, AuthType, JsonWebKey, AuthenticationContextClass, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl,
-    LogoutRequest, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PostLogoutRedirectUrl, ProviderMetadataWithLogout,
-    RedirectUrl, Scope, TokenResponse,
+    AccessTokenHash, AuthType, AuthenticationContextClass, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
+    IssuerUrl, JsonWebKey, LogoutRequest, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PostLogoutRedirectUrl,
+    ProviderMetadataWithLogout, RedirectUrl, Scope, TokenResponse,
 };
 
 #[tokio::test]
 async fn a_generic_oidc_client_signs_in_and_out_with_each_algorithm() {
     let h = start().await;
-    let http = openidconnect::reqwest::Client::builder().redirect(openidconnect::reqwest::redirect::Policy::none()).build().unwrap();
+    let http = openidconnect::reqwest::Client::builder()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     for (client_id, alg, logged_out) in [
         ("fs-es256", CoreJwsSigningAlgorithm::EcdsaP256Sha256, "https://fs-a.example/logged-out"),
         ("fs-rs256", CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, "https://fs-b.example/logged-out"),
         ("fs-hs256", CoreJwsSigningAlgorithm::HmacSha256, "https://fs-c.example/logged-out"),
     ] {
         // Discovery (with the RP-initiated logout metadata).
-        let metadata = ProviderMetadataWithLogout::discover_async(IssuerUrl::new(h.issuer().to_owned()).unwrap(), &http).await.unwrap();
+        let metadata =
+            ProviderMetadataWithLogout::discover_async(IssuerUrl::new(h.issuer().to_owned()).unwrap(), &http)
+                .await
+                .unwrap();
         let end_session = metadata.additional_metadata().end_session_endpoint.clone().unwrap();
-        let client = CoreClient::from_provider_metadata(metadata, ClientId::new(client_id.into()), Some(ClientSecret::new(h.secret(client_id))))
-            .set_redirect_uri(RedirectUrl::new(h.redirect_uri(client_id)).unwrap())
-            .set_auth_type(AuthType::RequestBody);
+        let client = CoreClient::from_provider_metadata(
+            metadata,
+            ClientId::new(client_id.into()),
+            Some(ClientSecret::new(h.secret(client_id))),
+        )
+        .set_redirect_uri(RedirectUrl::new(h.redirect_uri(client_id)).unwrap())
+        .set_auth_type(AuthType::RequestBody);
 
         // Authorization URL: state and nonce of 43 characters, eidas1, amr requested, PKCE.
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, state, nonce) = client
-            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, || CsrfToken::new_random_len(32), || Nonce::new_random_len(32))
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                || CsrfToken::new_random_len(32),
+                || Nonce::new_random_len(32),
+            )
             .add_scope(Scope::new("email".into()))
             .add_scope(Scope::new("given_name".into()))
             .add_scope(Scope::new("usual_name".into()))
@@ -70,11 +84,20 @@ async fn a_generic_oidc_client_signs_in_and_out_with_each_algorithm() {
         assert_eq!(claims.auth_context_ref().map(|a| a.as_str()), Some("eidas1"));
         // at_hash: the signing key only matters for EdDSA; HS256 has no JWK, the secret stands in.
         let secret_key = CoreJsonWebKey::new_symmetric(h.secret(client_id).into_bytes());
-        let key = if alg == CoreJwsSigningAlgorithm::HmacSha256 { &secret_key } else { id_token.signing_key(&verifier).unwrap() };
-        let expected_hash = AccessTokenHash::from_token(tokens.access_token(), id_token.signing_alg().unwrap(), key).unwrap();
+        let key = if alg == CoreJwsSigningAlgorithm::HmacSha256 {
+            &secret_key
+        } else {
+            id_token.signing_key(&verifier).unwrap()
+        };
+        let expected_hash =
+            AccessTokenHash::from_token(tokens.access_token(), id_token.signing_alg().unwrap(), key).unwrap();
         assert_eq!(claims.access_token_hash(), Some(&expected_hash));
         // The same token verified under another algorithm is refused.
-        let wrong = if alg == CoreJwsSigningAlgorithm::HmacSha256 { CoreJwsSigningAlgorithm::EcdsaP256Sha256 } else { CoreJwsSigningAlgorithm::HmacSha256 };
+        let wrong = if alg == CoreJwsSigningAlgorithm::HmacSha256 {
+            CoreJwsSigningAlgorithm::EcdsaP256Sha256
+        } else {
+            CoreJwsSigningAlgorithm::HmacSha256
+        };
         assert!(id_token.claims(&client.id_token_verifier().set_allowed_algs(vec![wrong]), &nonce).is_err());
 
         // Userinfo: a JWT, verified with jsonwebtoken against the JWKS (or the secret).

@@ -29,7 +29,13 @@ async fn logout_echoes_state_and_ends_the_provider_session() {
         let tokens = h.tokens(&browser, client, &h.params(client)).await;
         let id_token = tokens["id_token"].as_str().unwrap();
         let back = h
-            .follow(&browser, &end_session(&h, &[("id_token_hint", id_token), ("state", STATE), ("post_logout_redirect_uri", target)]))
+            .follow(
+                &browser,
+                &end_session(
+                    &h,
+                    &[("id_token_hint", id_token), ("state", STATE), ("post_logout_redirect_uri", target)],
+                ),
+            )
             .await;
         assert_eq!(back.as_str(), format!("{target}?state={STATE}"), "{client}");
         // The provider session is over: authorize shows the mire again, prompt=none fails.
@@ -48,7 +54,10 @@ async fn an_old_id_token_is_still_a_valid_hint() {
     h.sim().advance_clock(Duration::from_secs(3 * 3600));
     let url = end_session(
         &h,
-        &[("id_token_hint", tokens["id_token"].as_str().unwrap()), ("post_logout_redirect_uri", "https://fs-a.example/logged-out")],
+        &[
+            ("id_token_hint", tokens["id_token"].as_str().unwrap()),
+            ("post_logout_redirect_uri", "https://fs-a.example/logged-out"),
+        ],
     );
     let back = h.follow(&browser, &url).await;
     assert_eq!(back.as_str(), "https://fs-a.example/logged-out", "no state asked, none echoed");
@@ -94,7 +103,14 @@ async fn logout_needs_a_valid_id_token_hint() {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims.to_string())
     };
     for hint in [String::new(), "not-a-jwt".into(), tampered, format!("{header}.{forged_payload}.{signature}")] {
-        let url = end_session(&h, &[("id_token_hint", &hint), ("state", STATE), ("post_logout_redirect_uri", "https://fs-a.example/logged-out")]);
+        let url = end_session(
+            &h,
+            &[
+                ("id_token_hint", &hint),
+                ("state", STATE),
+                ("post_logout_redirect_uri", "https://fs-a.example/logged-out"),
+            ],
+        );
         assert_error_page(browser.get(&url).send().await.unwrap(), 400, "Y000400").await;
     }
     let url = end_session(&h, &[("state", STATE), ("post_logout_redirect_uri", "https://fs-a.example/logged-out")]);

@@ -64,7 +64,10 @@ async fn the_mire_links_back_to_the_service_home() {
     let browser = browser();
     let mire = h.follow(&browser, &h.authorize_url(&h.params("fs-es256").0)).await;
     let page = browser.get(mire.as_str()).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains(r#"<a id="back-to-service" href="https://fs-a.example/">Revenir sur Service ES256</a>"#), "{page}");
+    assert!(
+        page.contains(r#"<a id="back-to-service" href="https://fs-a.example/">Revenir sur Service ES256</a>"#),
+        "{page}"
+    );
 }
 
 #[tokio::test]
@@ -107,7 +110,8 @@ async fn interaction_pages_need_their_cookie() {
     for url in [mire.to_string(), format!("{mire}/cancel"), format!("{mire}/fi/fia1")] {
         assert_error_page(stranger.get(&url).send().await.unwrap(), 403, "Y030110").await;
     }
-    let post = stranger.post(format!("{mire}/fi/fia1")).form(&[("login", "test"), ("password", "123")]).send().await.unwrap();
+    let post =
+        stranger.post(format!("{mire}/fi/fia1")).form(&[("login", "test"), ("password", "123")]).send().await.unwrap();
     assert_error_page(post, 403, "Y030110").await;
     // An interaction expires after 10 minutes.
     h.sim().advance_clock(Duration::from_secs(600));

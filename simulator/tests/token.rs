@@ -142,7 +142,8 @@ async fn token_endpoint_errors_are_rfc6749_json() {
         (&[("code", "not-a-code")], "", (400, "invalid_grant")),
     ];
     for (overrides, without, expected) in cases {
-        let response = reqwest::Client::new().post(h.url("/api/v2/token")).form(&form(overrides, without)).send().await.unwrap();
+        let response =
+            reqwest::Client::new().post(h.url("/api/v2/token")).form(&form(overrides, without)).send().await.unwrap();
         assert_eq!(error_of(response).await, (expected.0, expected.1.to_owned()), "{overrides:?} without {without}");
     }
     let repeated = format!("{}&code=again", serde_urlencoded::to_string(form(&[], "")).unwrap());

@@ -13,7 +13,13 @@ use std::time::Duration;
 
 /// The claims of a userinfo JWT beyond the JWT's own (`iss`, `aud`, `iat`, `exp`).
 fn user_claims(claims: &Value) -> BTreeSet<String> {
-    claims.as_object().unwrap().keys().filter(|k| !["iss", "aud", "iat", "exp"].contains(&k.as_str())).cloned().collect()
+    claims
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| !["iss", "aud", "iat", "exp"].contains(&k.as_str()))
+        .cloned()
+        .collect()
 }
 
 #[tokio::test]
@@ -32,7 +38,8 @@ async fn userinfo_is_a_signed_jwt_for_each_algorithm() {
         assert_eq!(claims["usual_name"], "DUBOIS");
         assert_eq!(claims["uid"], "same-uid");
         assert_eq!(claims["siret"], "21340126800130");
-        let expected: BTreeSet<String> = ["sub", "email", "given_name", "usual_name", "uid", "siret"].map(String::from).into();
+        let expected: BTreeSet<String> =
+            ["sub", "email", "given_name", "usual_name", "uid", "siret"].map(String::from).into();
         assert_eq!(user_claims(&claims), expected, "{client}");
     }
 }
@@ -97,7 +104,12 @@ async fn revocation_follows_rfc7009() {
         async move {
             reqwest::Client::new()
                 .post(url)
-                .form(&[("client_id", client_id), ("client_secret", &secret), ("token", &token), ("token_type_hint", "access_token")])
+                .form(&[
+                    ("client_id", client_id),
+                    ("client_secret", &secret),
+                    ("token", &token),
+                    ("token_type_hint", "access_token"),
+                ])
                 .send()
                 .await
                 .unwrap()

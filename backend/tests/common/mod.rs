@@ -100,7 +100,9 @@ impl Kit {
     pub async fn session_record(&self, browser: &Browser) -> anyhow::Result<Option<tower_sessions::session::Record>> {
         use tower_sessions::SessionStore;
         let store = self.store.as_ref().context("start the kit with start_with_visible_store")?;
-        let Some(cookie) = browser.session_cookie(self) else { return Ok(None) };
+        let Some(cookie) = browser.session_cookie(self) else {
+            return Ok(None);
+        };
         let id: tower_sessions::session::Id = cookie.parse().map_err(|e| anyhow::anyhow!("session id: {e:?}"))?;
         Ok(store.load(&id).await?)
     }
@@ -247,7 +249,8 @@ impl Answer {
         let status = response.status();
         let headers = response.headers().clone();
         let location = headers.get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let set_cookies = headers.get_all(SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect();
+        let set_cookies =
+            headers.get_all(SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect();
         Ok(Answer { status, location, set_cookies, headers, body: response.text().await? })
     }
 
@@ -268,8 +271,17 @@ impl Answer {
 
     /// Asserts an error page or JSON error with this status and stable name.
     pub fn expect_error(&self, status: u16, name: &str) -> anyhow::Result<()> {
-        ensure!(self.status.as_u16() == status && self.body.contains(name), "expected {status} {name}, got {} {}", self.status, self.body);
-        ensure!(!self.set_cookies.iter().any(|c| !is_removal(c)), "a failure set a session cookie: {:?}", self.set_cookies);
+        ensure!(
+            self.status.as_u16() == status && self.body.contains(name),
+            "expected {status} {name}, got {} {}",
+            self.status,
+            self.body
+        );
+        ensure!(
+            !self.set_cookies.iter().any(|c| !is_removal(c)),
+            "a failure set a session cookie: {:?}",
+            self.set_cookies
+        );
         Ok(())
     }
 }
@@ -308,14 +320,16 @@ impl Browser {
     /// The cookies the jar would send to `url`.
     pub fn cookies_for(&self, url: &str) -> String {
         use reqwest::cookie::CookieStore;
-        url.parse().ok().and_then(|u| self.jar.cookies(&u)).and_then(|v| v.to_str().ok().map(str::to_owned)).unwrap_or_default()
+        url.parse()
+            .ok()
+            .and_then(|u| self.jar.cookies(&u))
+            .and_then(|v| v.to_str().ok().map(str::to_owned))
+            .unwrap_or_default()
     }
 
     /// The value of the session cookie this jar holds for the kit.
     pub fn session_cookie(&self, kit: &Kit) -> Option<String> {
-        self.cookies_for(&kit.url)
-            .split("; ")
-            .find_map(|pair| pair.strip_prefix("session=").map(str::to_owned))
+        self.cookies_for(&kit.url).split("; ").find_map(|pair| pair.strip_prefix("session=").map(str::to_owned))
     }
 
     /// `GET /auth/login` (with an optional query), returning the authorization URL.

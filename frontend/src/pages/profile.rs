@@ -44,7 +44,8 @@ pub fn Profile(
         });
     };
     let c = me.claims;
-    let full_name = format!("{} {}", c.given_name.clone().unwrap_or_default(), c.usual_name.clone().unwrap_or_default());
+    let full_name =
+        format!("{} {}", c.given_name.clone().unwrap_or_default(), c.usual_name.clone().unwrap_or_default());
     let expires = me.expires_at;
     view! {
         <h1 id="welcome">{move || t("Bonjour", "Hello")}" "{full_name.trim().to_owned()}</h1>

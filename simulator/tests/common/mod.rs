@@ -204,7 +204,14 @@ impl Harness {
     }
 
     /// Steps from authorize through the mire and the FI; returns the callback URL.
-    pub async fn sign_in(&self, browser: &reqwest::Client, params: &Params, email: &str, login: &str, password: &str) -> Url {
+    pub async fn sign_in(
+        &self,
+        browser: &reqwest::Client,
+        params: &Params,
+        email: &str,
+        login: &str,
+        password: &str,
+    ) -> Url {
         let mire = self.follow(browser, &self.authorize_url(&params.0)).await;
         assert!(mire.path().starts_with("/interaction/"), "to the mire: {mire}");
         let fi = self.submit(browser, mire.as_str(), &[("email", email)]).await;
