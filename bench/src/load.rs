@@ -347,3 +347,76 @@ pub async fn signed_in_cookies(rp: &str, simulator: &str, n: usize, concurrency:
     }
     Ok(cookies)
 }
+
+/// The leanest client: one keep-alive connection, the request encoded once, the response read
+/// by `Content-Length` (what the backend always sends on these paths). A third of the client
+/// CPU of [`Getter`] per request, measured in BENCHMARKS.md; on 2 cores that is server time.
+pub struct RawGetter {
+    addr: SocketAddr,
+    request: Vec<u8>,
+    expect: u16,
+    stream: Option<TcpStream>,
+    buffer: Vec<u8>,
+}
+
+impl RawGetter {
+    /// `GET path` on `addr` with an optional `Cookie`, expecting status `expect`.
+    pub fn new(addr: SocketAddr, path: &str, cookie: Option<&str>, expect: StatusCode) -> Self {
+        let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{cookie}\r\n").into_bytes();
+        RawGetter { addr, request, expect: expect.as_u16(), stream: None, buffer: Vec::with_capacity(8192) }
+    }
+
+    async fn exchange(&mut self) -> anyhow::Result<()> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        if self.stream.is_none() {
+            let stream = TcpStream::connect(self.addr).await?;
+            stream.set_nodelay(true)?;
+            self.stream = Some(stream);
+        }
+        let stream = self.stream.as_mut().context("connected")?;
+        stream.write_all(&self.request).await?;
+        self.buffer.clear();
+        let (head_end, total) = loop {
+            if stream.read_buf(&mut self.buffer).await? == 0 {
+                bail!("connection closed by the server");
+            }
+            if let Some(end) = self.buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = std::str::from_utf8(&self.buffer[..end])?;
+                let length = head
+                    .split("\r\n")
+                    .find_map(|line| {
+                        let (name, value) = line.split_once(':')?;
+                        name.eq_ignore_ascii_case("content-length").then(|| value.trim().parse::<usize>().ok())?
+                    })
+                    .context("response without Content-Length")?;
+                break (end + 4, end + 4 + length);
+            }
+        };
+        while self.buffer.len() < total {
+            if stream.read_buf(&mut self.buffer).await? == 0 {
+                bail!("connection closed mid-body");
+            }
+        }
+        let status: u16 = std::str::from_utf8(self.buffer.get(9..12).context("short status line")?)?.parse()?;
+        if status != self.expect {
+            let body = &self.buffer[head_end..total];
+            bail!("{status} {}", String::from_utf8_lossy(&body[..body.len().min(300)]));
+        }
+        Ok(())
+    }
+
+    async fn get(&mut self) -> anyhow::Result<()> {
+        let result = self.exchange().await;
+        if result.is_err() {
+            self.stream = None;
+        }
+        result
+    }
+}
+
+impl Op for RawGetter {
+    fn run(&mut self) -> impl Future<Output = anyhow::Result<()>> + Send {
+        self.get()
+    }
+}

@@ -6,8 +6,8 @@
 //! as `bench simulator …`, another process; the reference Node relying party and `redis-server`
 //! are processes too. Every loop stops by itself, bounded in count and in time.
 //!
-//! `bench [--smoke] [--only a,b] [--out FILE]`; sections: sizes, ready, signin, node, me, memory,
-//! browser. `--smoke` runs each for a fraction of a second and writes `target/bench/smoke.md`.
+//! `bench [--smoke] [--only a,b] [--seconds S] [--client raw|hyper] [--out FILE]`; sections: sizes, ready, signin, node, aged,
+//! me, memory, browser. `--smoke` runs each for a fraction of a second and writes `target/bench/smoke.md`.
 
 mod load;
 mod procs;
@@ -15,7 +15,7 @@ mod report;
 mod spa;
 
 use anyhow::{Context, bail};
-use load::{Bounds, Getter, Outcome, SignInUser, phase};
+use load::{Bounds, Getter, Outcome, RawGetter, SignInUser, phase};
 use procs::{Proc, free_port};
 use reqwest::StatusCode;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -46,6 +46,8 @@ pub struct Scale {
     pub starts: usize,
     /// Page loads in Chromium.
     pub loads: usize,
+    /// Sign-ins served by the simulator before the "aged simulator" measurement.
+    pub aged_sign_ins: u64,
 }
 
 const FULL: Scale = Scale {
@@ -59,6 +61,7 @@ const FULL: Scale = Scale {
     memory_signed_in: 10_000,
     starts: 15,
     loads: 9,
+    aged_sign_ins: 20_000,
 };
 
 const SMOKE: Scale = Scale {
@@ -72,9 +75,10 @@ const SMOKE: Scale = Scale {
     memory_signed_in: 100,
     starts: 2,
     loads: 2,
+    aged_sign_ins: 200,
 };
 
-const SECTIONS: [&str; 7] = ["sizes", "ready", "signin", "node", "me", "memory", "browser"];
+const SECTIONS: [&str; 8] = ["sizes", "ready", "signin", "node", "aged", "me", "memory", "browser"];
 
 /// The demo client every relying party here uses.
 const CLIENT_ID: &str = "demo-fs";
@@ -88,13 +92,23 @@ fn main() -> anyhow::Result<()> {
     let mut smoke = false;
     let mut only: Option<Vec<String>> = None;
     let mut out: Option<PathBuf> = None;
+    let mut seconds: Option<f64> = None;
+    let mut client = Client::Raw;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "--smoke" => smoke = true,
             "--only" => only = Some(rest.next().context("--only needs a list")?.split(',').map(str::to_owned).collect()),
             "--out" => out = Some(rest.next().context("--out needs a file")?.into()),
-            other => bail!("unknown argument `{other}` (bench [--smoke] [--only {}] [--out FILE])", SECTIONS.join(",")),
+            "--client" => {
+                client = match rest.next().map(String::as_str) {
+                    Some("raw") => Client::Raw,
+                    Some("hyper") => Client::Hyper,
+                    _ => bail!("--client raw|hyper"),
+                }
+            }
+            "--seconds" => seconds = Some(rest.next().context("--seconds needs a number")?.parse::<f64>()?),
+            other => bail!("unknown argument `{other}` (bench [--smoke] [--only {}] [--seconds S] [--client raw|hyper] [--out FILE])", SECTIONS.join(",")),
         }
     }
     if let Some(only) = &only {
@@ -104,8 +118,13 @@ fn main() -> anyhow::Result<()> {
     }
     let root = workspace_root()?;
     let out = out.unwrap_or_else(|| if smoke { root.join("target/bench/smoke.md") } else { root.join("BENCHMARKS.md") });
-    let scale = if smoke { SMOKE } else { FULL };
-    runtime.block_on(run(Run { root, scale, only, out }))
+    let mut scale = if smoke { SMOKE } else { FULL };
+    if let Some(seconds) = seconds {
+        // For profiling: longer (or shorter) measured phases, same bounds on counts.
+        scale.sign_in = Bounds { duration: Duration::from_secs_f64(seconds), max_ops: 10_000_000 };
+        scale.me = Bounds { duration: Duration::from_secs_f64(seconds), max_ops: 100_000_000 };
+    }
+    runtime.block_on(run(Run { root, scale, only, out, client }))
 }
 
 /// The workspace root (where `Cargo.toml` has `[workspace]`), from the current directory up.
@@ -144,6 +163,7 @@ struct Run {
     scale: Scale,
     only: Option<Vec<String>>,
     out: PathBuf,
+    client: Client,
 }
 
 impl Run {
@@ -179,13 +199,22 @@ struct Lab {
     dir: PathBuf,
     root: PathBuf,
     backend_exe: PathBuf,
-    simulator: Proc,
+    simulator: Option<Proc>,
     simulator_origin: String,
     issuer: String,
     client_secret: String,
     backend_port: u16,
     node_port: u16,
     starts: u32,
+    simulator_starts: u32,
+}
+
+/// A relying party under test.
+enum Rp {
+    /// The release backend with this store.
+    Rust(Store),
+    /// The reference Node relying party.
+    Node,
 }
 
 impl Lab {
@@ -196,31 +225,59 @@ impl Lab {
         if !backend_exe.exists() {
             bail!("{} is missing: build it with `cargo build --release -p backend -p bench` (./x bench does)", backend_exe.display());
         }
-        let (backend_port, node_port) = (free_port()?, free_port()?);
-        let mut command = Command::new(&exe);
-        command.arg("simulator");
-        for port in [backend_port, node_port] {
-            command.arg("--redirect").arg(format!("http://127.0.0.1:{port}/"));
-        }
-        let mut simulator = Proc::spawn("simulator", command, &dir.join("simulator.log"), &["SIMULATOR "])?;
-        let (line, _) = simulator.wait_line(Duration::from_secs(30)).await?;
-        let addr: SocketAddr = line.trim_start_matches("SIMULATOR ").trim().parse()?;
         let client_secret = simulator::SimulatorConfig::demo()
             .clients
             .first()
             .map(|c| c.client_secret.clone())
             .context("demo client")?;
-        Ok(Lab {
+        let mut lab = Lab {
             dir,
             root: root.to_owned(),
             backend_exe,
-            simulator,
-            simulator_origin: format!("http://{addr}"),
-            issuer: format!("http://{addr}/api/v2"),
+            simulator: None,
+            simulator_origin: String::new(),
+            issuer: String::new(),
             client_secret,
-            backend_port,
-            node_port,
+            backend_port: free_port()?,
+            node_port: free_port()?,
             starts: 0,
+            simulator_starts: 0,
+        };
+        lab.restart_simulator().await?;
+        Ok(lab)
+    }
+
+    /// Replaces the simulator with a fresh one (empty store: its records slow it down as they
+    /// accumulate, see BENCHMARKS.md). Relying parties started before keep the old issuer.
+    async fn restart_simulator(&mut self) -> anyhow::Result<()> {
+        if let Some(old) = self.simulator.take() {
+            old.stop().await;
+        }
+        self.simulator_starts += 1;
+        let mut command = Command::new(std::env::current_exe()?);
+        command.arg("simulator");
+        for port in [self.backend_port, self.node_port] {
+            command.arg("--redirect").arg(format!("http://127.0.0.1:{port}/"));
+        }
+        let log = self.dir.join(format!("simulator-{}.log", self.simulator_starts));
+        let mut simulator = Proc::spawn("simulator", command, &log, &["SIMULATOR "])?;
+        let (line, _) = simulator.wait_line(Duration::from_secs(30)).await?;
+        let addr: SocketAddr = line.trim_start_matches("SIMULATOR ").trim().parse()?;
+        self.simulator_origin = format!("http://{addr}");
+        self.issuer = format!("http://{addr}/api/v2");
+        self.simulator = Some(simulator);
+        Ok(())
+    }
+
+    fn simulator(&self) -> anyhow::Result<&Proc> {
+        self.simulator.as_ref().context("no simulator running")
+    }
+
+    /// Starts a relying party on its registered port.
+    async fn start_rp(&mut self, rp: &Rp) -> anyhow::Result<(Proc, String)> {
+        Ok(match rp {
+            Rp::Rust(store) => (self.backend(store, self.backend_port).await?.0, self.backend_url()),
+            Rp::Node => (self.node().await?, format!("http://127.0.0.1:{}/", self.node_port)),
         })
     }
 
@@ -327,45 +384,94 @@ async fn redis(dir: &Path) -> anyhow::Result<(Proc, u16)> {
     }
 }
 
-/// Sign-in throughput of the relying party at `rp` at each concurrency level.
-async fn sign_ins(lab: &Lab, rp: &str, watched: &[&Proc], scale: Scale) -> anyhow::Result<Vec<(usize, Outcome)>> {
+/// Sign-in throughput of `rp` at each concurrency level, each level on a fresh simulator and
+/// a fresh relying party.
+async fn sign_ins(lab: &mut Lab, rp: &Rp, scale: Scale) -> anyhow::Result<Vec<(usize, Outcome)>> {
     let mut results = Vec::new();
     for &level in scale.sign_in_levels {
-        let users = (0..level).map(|_| SignInUser::new(rp, &lab.simulator_origin)).collect::<anyhow::Result<Vec<_>>>()?;
-        let warmup = Bounds { duration: scale.warmup, max_ops: scale.sign_in.max_ops };
-        let (users, _) = phase(users, warmup, watched).await;
-        let (_, outcome) = phase(users, scale.sign_in, watched).await;
-        eprintln!(
-            "    {level:>4} users: {:>8.0} sign-ins/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}  cpu: {}  other {:.2}",
-            outcome.rate(),
-            outcome.quantile_ms(0.5),
-            outcome.quantile_ms(0.99),
-            outcome.errors,
-            outcome.cpu_summary(),
-            outcome.other_cores
-        );
-        if let Some(error) = &outcome.first_error {
-            eprintln!("          first error: {error}");
-        }
+        lab.restart_simulator().await?;
+        let (process, url) = lab.start_rp(rp).await?;
+        let outcome = sign_in_phase(lab, &process, &url, level, scale.warmup, scale.sign_in).await?;
+        process.stop().await;
+        print_outcome(&format!("{level:>4} users"), "sign-ins/s", &outcome);
         results.push((level, outcome));
     }
     Ok(results)
 }
 
+/// `level` virtual users signing in against the relying party at `url`: a warm-up, then the
+/// measured phase.
+async fn sign_in_phase(lab: &Lab, rp: &Proc, url: &str, level: usize, warmup: Duration, bounds: Bounds) -> anyhow::Result<Outcome> {
+    let watched = [rp, lab.simulator()?];
+    let users = (0..level).map(|_| SignInUser::new(url, &lab.simulator_origin)).collect::<anyhow::Result<Vec<_>>>()?;
+    let (users, _) = phase(users, Bounds { duration: warmup, max_ops: bounds.max_ops }, &watched).await;
+    let (_, outcome) = phase(users, bounds, &watched).await;
+    Ok(outcome)
+}
+
+fn print_outcome(label: &str, unit: &str, outcome: &Outcome) {
+    eprintln!(
+        "    {label}: {:>8.0} {unit}  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}  cpu: {}  other {:.2}",
+        outcome.rate(),
+        outcome.quantile_ms(0.5),
+        outcome.quantile_ms(0.99),
+        outcome.errors,
+        outcome.cpu_summary(),
+        outcome.other_cores
+    );
+    if let Some(error) = &outcome.first_error {
+        eprintln!("          first error: {error}");
+    }
+}
+
+/// Sign-ins per second at 8 users on a fresh simulator, then again after `aged` more sign-ins
+/// on the same simulator (the provider's records accumulate).
+async fn aged_simulator(lab: &mut Lab, scale: Scale, aged: u64) -> anyhow::Result<report::Aged> {
+    lab.restart_simulator().await?;
+    let (backend, url) = lab.start_rp(&Rp::Rust(Store::Memory)).await?;
+    let fresh = sign_in_phase(lab, &backend, &url, 8, scale.warmup, scale.sign_in).await?;
+    print_outcome("fresh simulator, 8 users", "sign-ins/s", &fresh);
+    let users = (0..32).map(|_| SignInUser::new(&url, &lab.simulator_origin)).collect::<anyhow::Result<Vec<_>>>()?;
+    let (_, filling) = phase(users, Bounds { duration: Duration::from_secs(120), max_ops: aged }, &[&backend]).await;
+    let before = fresh.ok + filling.ok + filling.errors;
+    let after = sign_in_phase(lab, &backend, &url, 8, scale.warmup, scale.sign_in).await?;
+    print_outcome(&format!("after {before} sign-ins, 8 users"), "sign-ins/s", &after);
+    backend.stop().await;
+    Ok(report::Aged { fresh, earlier_sign_ins: before, after })
+}
+
 /// `/api/me` at `scale.me_connections` concurrent connections, each with its own signed-in session.
-async fn api_me(lab: &Lab, backend: &Proc, extra: &[&Proc], scale: Scale) -> anyhow::Result<Outcome> {
+async fn api_me(lab: &Lab, backend: &Proc, extra: &[&Proc], scale: Scale, client: Client) -> anyhow::Result<Outcome> {
     let url = lab.backend_url();
     let cookies = load::signed_in_cookies(&url, &lab.simulator_origin, scale.me_connections, 32).await?;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, lab.backend_port));
-    let getters = cookies
-        .iter()
-        .map(|c| Getter::new(addr, "/api/me", Some(c), StatusCode::OK))
-        .collect::<anyhow::Result<Vec<_>>>()?;
     let mut watched = vec![backend];
     watched.extend_from_slice(extra);
-    let (getters, _) = phase(getters, Bounds { duration: scale.warmup, max_ops: scale.me.max_ops }, &watched).await;
-    let (_, outcome) = phase(getters, scale.me, &watched).await;
-    Ok(outcome)
+    let warmup = Bounds { duration: scale.warmup, max_ops: scale.me.max_ops };
+    Ok(match client {
+        Client::Raw => {
+            let getters: Vec<RawGetter> = cookies.iter().map(|c| RawGetter::new(addr, "/api/me", Some(c), StatusCode::OK)).collect();
+            let (getters, _) = phase(getters, warmup, &watched).await;
+            phase(getters, scale.me, &watched).await.1
+        }
+        Client::Hyper => {
+            let getters = cookies
+                .iter()
+                .map(|c| Getter::new(addr, "/api/me", Some(c), StatusCode::OK))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let (getters, _) = phase(getters, warmup, &watched).await;
+            phase(getters, scale.me, &watched).await.1
+        }
+    })
+}
+
+/// The HTTP client of the `/api/me` and memory runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Client {
+    /// [`RawGetter`] (default).
+    Raw,
+    /// [`Getter`] (hyper), for comparison.
+    Hyper,
 }
 
 /// RSS growth of a fresh backend over `n` sessions made by `GET /auth/login` (a login
@@ -384,9 +490,7 @@ async fn memory(lab: &mut Lab, store: &Store, n: u64, signed_in: bool) -> anyhow
         tokio::time::sleep(Duration::from_millis(500)).await;
         (before, backend.rss_kib()?, outcome.ok, outcome.rate())
     } else {
-        let getters = (0..64)
-            .map(|_| Getter::new(addr, "/auth/login", None, StatusCode::SEE_OTHER))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let getters: Vec<RawGetter> = (0..64).map(|_| RawGetter::new(addr, "/auth/login", None, StatusCode::SEE_OTHER)).collect();
         let (getters, _) = phase(getters, Bounds { duration: long, max_ops: (n / 20).max(100) }, &[&backend]).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let before = backend.rss_kib()?;
@@ -438,21 +542,20 @@ async fn run(run: Run) -> anyhow::Result<()> {
     if run.wants("signin") {
         for store in [Store::Memory, Store::Sqlite] {
             eprintln!("==> sign-ins, Rust backend, {} sessions", store.name());
-            let (backend, _, _) = lab.backend(&store, lab.backend_port).await?;
-            let url = lab.backend_url();
-            let outcomes = sign_ins(&lab, &url, &[&backend, &lab.simulator], scale).await?;
-            backend.stop().await;
+            let outcomes = sign_ins(&mut lab, &Rp::Rust(store.clone()), scale).await?;
             results.sign_ins.push(report::SignIns { rp: "Rust backend", store: store.name(), outcomes });
         }
     }
 
     if run.wants("node") {
         eprintln!("==> sign-ins, reference Node relying party (express-session memory store)");
-        let node = lab.node().await?;
-        let url = format!("http://127.0.0.1:{}/", lab.node_port);
-        let outcomes = sign_ins(&lab, &url, &[&node, &lab.simulator], scale).await?;
-        node.stop().await;
+        let outcomes = sign_ins(&mut lab, &Rp::Node, scale).await?;
         results.sign_ins.push(report::SignIns { rp: "Node (express + openid-client 5)", store: "memory", outcomes });
+    }
+
+    if run.wants("aged") {
+        eprintln!("==> sign-ins on a simulator that has served many (Rust backend, memory sessions)");
+        results.aged = Some(aged_simulator(&mut lab, scale, scale.aged_sign_ins).await?);
     }
 
     if run.wants("me") {
@@ -469,20 +572,9 @@ async fn run(run: Run) -> anyhow::Result<()> {
             eprintln!("==> /api/me, {} sessions, {} connections", store.name(), scale.me_connections);
             let (backend, _, _) = lab.backend(&store, lab.backend_port).await?;
             let extra: Vec<&Proc> = redis_server.iter().filter(|_| matches!(store, Store::Redis(_))).collect();
-            let outcome = api_me(&lab, &backend, &extra, scale).await?;
+            let outcome = api_me(&lab, &backend, &extra, scale, run.client).await?;
             backend.stop().await;
-            eprintln!(
-                "    {:>8.0} req/s  p50 {:.2} ms  p99 {:.2} ms  errors {}  cpu: {}  other {:.2}",
-                outcome.rate(),
-                outcome.quantile_ms(0.5),
-                outcome.quantile_ms(0.99),
-                outcome.errors,
-                outcome.cpu_summary(),
-                outcome.other_cores
-            );
-            if let Some(error) = &outcome.first_error {
-                eprintln!("          first error: {error}");
-            }
+            print_outcome("256 connections", "req/s", &outcome);
             results.me.push((store.name(), outcome));
         }
         if let Some(process) = redis_server {
@@ -497,6 +589,9 @@ async fn run(run: Run) -> anyhow::Result<()> {
             (Store::Sqlite, false, scale.memory_sessions),
         ] {
             eprintln!("==> memory: {n} {} sessions, {}", if signed_in { "signed-in" } else { "login-transaction" }, store.name());
+            if signed_in {
+                lab.restart_simulator().await?;
+            }
             let measured = memory(&mut lab, &store, n, signed_in).await?;
             eprintln!("    {:.0} bytes/session RSS", measured.bytes_per_session());
             results.memory.push(measured);
@@ -511,7 +606,9 @@ async fn run(run: Run) -> anyhow::Result<()> {
         results.button_ms = times?;
     }
 
-    lab.simulator.stop().await;
+    if let Some(simulator) = lab.simulator.take() {
+        simulator.stop().await;
+    }
     results.finished_load = report::loadavg();
     let table = report::table(&results);
     println!("{table}");

@@ -130,6 +130,17 @@ impl Memory {
     }
 }
 
+/// Sign-ins per second on a fresh simulator and on one that has served many.
+#[derive(Debug, Clone)]
+pub struct Aged {
+    /// 8 users, fresh simulator.
+    pub fresh: Outcome,
+    /// Sign-ins the simulator had served before the second measurement.
+    pub earlier_sign_ins: u64,
+    /// 8 users, same simulator afterwards.
+    pub after: Outcome,
+}
+
 /// Everything one run measured.
 #[derive(Debug, Clone, Default)]
 pub struct Results {
@@ -143,6 +154,8 @@ pub struct Results {
     pub ready: Vec<Ready>,
     /// Sign-ins.
     pub sign_ins: Vec<SignIns>,
+    /// The simulator slowing down as it accumulates records.
+    pub aged: Option<Aged>,
     /// `/api/me` per store.
     pub me: Vec<(&'static str, Outcome)>,
     /// Memory.
@@ -298,6 +311,16 @@ pub fn table(r: &Results) -> String {
                     let _ = writeln!(s, "\nFirst error, {} {} at {level}: `{}`", run.rp, run.store, error.replace('`', "'"));
                 }
             }
+        }
+    }
+
+    if let Some(aged) = &r.aged {
+        let _ = writeln!(
+            s,
+            "\n### The simulator as it ages\n\nRust backend, memory sessions, 8 users. Every level above runs on a fresh simulator because of this.\n\n| simulator | sign-ins/s | p50 ms | p99 ms | CPU (cores) |\n|---|---:|---:|---:|---|"
+        );
+        for (label, o) in [("fresh".to_owned(), &aged.fresh), (format!("after {} sign-ins", aged.earlier_sign_ins), &aged.after)] {
+            let _ = writeln!(s, "| {label} | {:.0} | {:.2} | {:.2} | {} |", o.rate(), o.quantile_ms(0.5), o.quantile_ms(0.99), o.cpu_summary());
         }
     }
 
