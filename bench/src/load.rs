@@ -64,6 +64,12 @@ impl Outcome {
         f64::from(self.latencies_us[rank - 1]) / 1000.0
     }
 
+    /// CPU milliseconds per successful operation used by the first watched process (the
+    /// relying party): what it would cost with the machine to itself.
+    pub fn first_cpu_ms_per_op(&self) -> f64 {
+        self.cpu.first().map(|(_, cores)| cores / self.rate().max(1e-9) * 1000.0).unwrap_or(f64::NAN)
+    }
+
     /// `backend 0.93, simulator 0.52, bench 0.41` style.
     pub fn cpu_summary(&self) -> String {
         self.cpu.iter().map(|(name, cores)| format!("{name} {cores:.2}")).collect::<Vec<_>>().join(", ")

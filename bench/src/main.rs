@@ -223,7 +223,12 @@ impl Lab {
         let exe = std::env::current_exe()?;
         let backend_exe = exe.with_file_name("backend");
         if !backend_exe.exists() {
-            bail!("{} is missing: build it with `cargo build --release -p backend -p bench` (./x bench does)", backend_exe.display());
+            // `cargo build -p bench --release` alone does not build the backend binary.
+            eprintln!("==> cargo build --release -p backend (its binary is missing)");
+            let built = Command::new("cargo").args(["build", "--release", "--quiet", "-p", "backend"]).current_dir(root).status().await?;
+            if !built.success() || !backend_exe.exists() {
+                bail!("{} is missing: build it with `cargo build --release -p backend` (./x bench does)", backend_exe.display());
+            }
         }
         let client_secret = simulator::SimulatorConfig::demo()
             .clients
@@ -476,11 +481,12 @@ pub enum Client {
 
 /// RSS growth of a fresh backend over `n` sessions made by `GET /auth/login` (a login
 /// transaction each) or, with `signed_in`, by complete sign-ins.
-async fn memory(lab: &mut Lab, store: &Store, n: u64, signed_in: bool) -> anyhow::Result<report::Memory> {
+async fn memory(lab: &mut Lab, store: &Store, n: u64, signed_in: bool, server: Option<&Proc>) -> anyhow::Result<report::Memory> {
     let (backend, _, _) = lab.backend(store, lab.backend_port).await?;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, lab.backend_port));
     let url = lab.backend_url();
     let long = Duration::from_secs(600);
+    let mut server_before = None;
     let (before, after, made, rate) = if signed_in {
         let users = (0..32).map(|_| SignInUser::new(&url, &lab.simulator_origin)).collect::<anyhow::Result<Vec<_>>>()?;
         let (users, _) = phase(users, Bounds { duration: long, max_ops: (n / 20).max(50) }, &[&backend]).await;
@@ -494,9 +500,14 @@ async fn memory(lab: &mut Lab, store: &Store, n: u64, signed_in: bool) -> anyhow
         let (getters, _) = phase(getters, Bounds { duration: long, max_ops: (n / 20).max(100) }, &[&backend]).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let before = backend.rss_kib()?;
+        server_before = server.map(Proc::rss_kib).transpose()?;
         let (_, outcome) = phase(getters, Bounds { duration: long, max_ops: n }, &[&backend]).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         (before, backend.rss_kib()?, outcome.ok, outcome.rate())
+    };
+    let server_rss_kib = match (server_before, server.map(Proc::rss_kib).transpose()?) {
+        (Some(before), Some(after)) => Some((before, after)),
+        _ => None,
     };
     let file_bytes = match store {
         Store::Sqlite => std::fs::read_dir(&lab.dir)?
@@ -509,7 +520,16 @@ async fn memory(lab: &mut Lab, store: &Store, n: u64, signed_in: bool) -> anyhow
         _ => None,
     };
     backend.stop().await;
-    Ok(report::Memory { store: store.name(), signed_in, sessions: made, rss_before_kib: before, rss_after_kib: after, file_bytes, rate })
+    Ok(report::Memory {
+        store: store.name(),
+        signed_in,
+        sessions: made,
+        rss_before_kib: before,
+        rss_after_kib: after,
+        file_bytes,
+        server_rss_kib,
+        rate,
+    })
 }
 
 async fn run(run: Run) -> anyhow::Result<()> {
@@ -574,7 +594,7 @@ async fn run(run: Run) -> anyhow::Result<()> {
             let extra: Vec<&Proc> = redis_server.iter().filter(|_| matches!(store, Store::Redis(_))).collect();
             let outcome = api_me(&lab, &backend, &extra, scale, run.client).await?;
             backend.stop().await;
-            print_outcome("256 connections", "req/s", &outcome);
+            print_outcome(&format!("{} connections", scale.me_connections), "req/s", &outcome);
             results.me.push((store.name(), outcome));
         }
         if let Some(process) = redis_server {
@@ -592,9 +612,20 @@ async fn run(run: Run) -> anyhow::Result<()> {
             if signed_in {
                 lab.restart_simulator().await?;
             }
-            let measured = memory(&mut lab, &store, n, signed_in).await?;
+            let measured = memory(&mut lab, &store, n, signed_in, None).await?;
             eprintln!("    {:.0} bytes/session RSS", measured.bytes_per_session());
             results.memory.push(measured);
+        }
+        match redis(&lab.dir).await {
+            Ok((server, port)) => {
+                eprintln!("==> memory: {} login-transaction sessions, redis", scale.memory_sessions);
+                let measured = memory(&mut lab, &Store::Redis(port), scale.memory_sessions, false, Some(&server)).await;
+                server.stop().await;
+                let measured = measured?;
+                eprintln!("    {:.0} bytes/session RSS of the backend", measured.bytes_per_session());
+                results.memory.push(measured);
+            }
+            Err(error) => eprintln!("==> no Redis measurement: {error:#}"),
         }
     }
 

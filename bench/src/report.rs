@@ -119,6 +119,8 @@ pub struct Memory {
     pub rss_after_kib: u64,
     /// Size of the SQLite files at the end (database + WAL), bytes.
     pub file_bytes: Option<u64>,
+    /// `VmRSS` of `redis-server` before and after, KiB.
+    pub server_rss_kib: Option<(u64, u64)>,
     /// Sessions created per second.
     pub rate: f64,
 }
@@ -233,6 +235,16 @@ pub fn table(r: &Results) -> String {
             );
         }
     }
+    if let (Some(rust), Some(node)) = (r.sign_ins.iter().find(|s| s.rp == "Rust backend" && s.store == "memory"), r.node()) {
+        let cpu = |run: &SignIns| median(&run.outcomes.iter().map(|(_, o)| o.first_cpu_ms_per_op()).collect::<Vec<_>>());
+        let (rust_ms, node_ms) = (cpu(rust), cpu(node));
+        let ratio = node_ms / rust_ms;
+        let _ = writeln!(
+            s,
+            "| Node ÷ Rust CPU per sign-in (median over levels; what the throughput ratio would be with the relying party alone on its cores) | ≥ 5× | {ratio:.2}× ({node_ms:.2} ms ÷ {rust_ms:.2} ms) | {} |",
+            holds(ratio >= 5.0)
+        );
+    }
     for (store, o) in &r.me {
         let ok = o.rate() >= 30_000.0 && o.quantile_ms(0.99) < 5.0 && o.errors == 0;
         let _ = writeln!(
@@ -280,12 +292,12 @@ pub fn table(r: &Results) -> String {
             s,
             "\n### Complete sign-ins\n\nOne sign-in = `GET /auth/login` → authorize → `POST` mire → `POST` FI → `GET /auth/callback` (code exchange, ID token, signed userinfo, new session) → `GET /api/me`: 6 requests from the client, 2 from the relying party to the simulator. Each worker is a virtual user that starts every sign-in with an empty cookie jar over its keep-alive connections. CPU in cores (CPU seconds ÷ wall seconds) per process; \"other\" is what the rest of the machine used meanwhile.\n"
         );
-        let _ = writeln!(s, "| relying party | sessions | users | sign-ins/s | p50 ms | p99 ms | done | errors | CPU (cores) | other |\n|---|---|---:|---:|---:|---:|---:|---:|---|---:|");
+        let _ = writeln!(s, "| relying party | sessions | users | sign-ins/s | p50 ms | p99 ms | done | errors | RP CPU ms per sign-in | CPU (cores) | other |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|");
         for run in &r.sign_ins {
             for (level, o) in &run.outcomes {
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {level} | {:.0} | {:.2} | {:.2} | {} | {} | {} | {:.2} |",
+                    "| {} | {} | {level} | {:.0} | {:.2} | {:.2} | {} | {} | {:.2} | {} | {:.2} |",
                     run.rp,
                     run.store,
                     o.rate(),
@@ -293,6 +305,7 @@ pub fn table(r: &Results) -> String {
                     o.quantile_ms(0.99),
                     o.ok,
                     o.errors,
+                    o.first_cpu_ms_per_op(),
                     o.cpu_summary(),
                     o.other_cores
                 );
@@ -326,16 +339,17 @@ pub fn table(r: &Results) -> String {
 
     if !r.me.is_empty() {
         let _ = writeln!(s, "\n### `GET /api/me`, 256 connections\n\nEach connection has its own signed-in session; HTTP/1.1 keep-alive (hyper client).\n");
-        let _ = writeln!(s, "| sessions | req/s | p50 ms | p99 ms | done | errors | CPU (cores) | other |\n|---|---:|---:|---:|---:|---:|---|---:|");
+        let _ = writeln!(s, "| sessions | req/s | p50 ms | p99 ms | done | errors | backend CPU µs per request | CPU (cores) | other |\n|---|---:|---:|---:|---:|---:|---:|---|---:|");
         for (store, o) in &r.me {
             let _ = writeln!(
                 s,
-                "| {store} | {:.0} | {:.2} | {:.2} | {} | {} | {} | {:.2} |",
+                "| {store} | {:.0} | {:.2} | {:.2} | {} | {} | {:.0} | {} | {:.2} |",
                 o.rate(),
                 o.quantile_ms(0.5),
                 o.quantile_ms(0.99),
                 o.ok,
                 o.errors,
+                o.first_cpu_ms_per_op() * 1000.0,
                 o.cpu_summary(),
                 o.other_cores
             );
@@ -350,7 +364,7 @@ pub fn table(r: &Results) -> String {
             s,
             "\n### Resident memory per session\n\n`VmRSS` of a fresh backend process, read after a warm-up (5 % of the count) and again after the sessions were created. Login-transaction sessions come from `GET /auth/login` without a cookie (one new session each, holding state, nonce and PKCE verifier); signed-in sessions from complete sign-ins.\n"
         );
-        let _ = writeln!(s, "| store | sessions | created | created/s | RSS before | RSS after | bytes/session (RSS) | SQLite files |\n|---|---|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(s, "| store | sessions | created | created/s | RSS before | RSS after | bytes/session (RSS) | where the store keeps them |\n|---|---|---:|---:|---:|---:|---:|---|");
         for mem in &r.memory {
             let _ = writeln!(
                 s,
@@ -362,7 +376,14 @@ pub fn table(r: &Results) -> String {
                 mem.rss_before_kib,
                 mem.rss_after_kib,
                 mem.bytes_per_session(),
-                mem.file_bytes.map(|b| format!("{b} bytes ({:.0}/session)", b as f64 / mem.sessions.max(1) as f64)).unwrap_or_else(|| "—".into())
+                match (mem.file_bytes, mem.server_rss_kib) {
+                    (Some(b), _) => format!("SQLite files {b} bytes ({:.0}/session)", b as f64 / mem.sessions.max(1) as f64),
+                    (_, Some((before, after))) => format!(
+                        "redis-server RSS {before} → {after} KiB ({:.0}/session)",
+                        (after as f64 - before as f64) * 1024.0 / mem.sessions.max(1) as f64
+                    ),
+                    _ => "the backend's heap".into(),
+                }
             );
         }
     }
