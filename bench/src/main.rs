@@ -6,9 +6,10 @@
 //! as `bench simulator …`, another process; the reference Node relying party and `redis-server`
 //! are processes too. Every loop stops by itself, bounded in count and in time.
 //!
-//! `bench [--smoke] [--only a,b] [--seconds S] [--client raw|hyper] [--out FILE]`; sections: sizes, ready, signin, node, aged,
-//! me, memory, browser. `--smoke` runs each for a fraction of a second and writes `target/bench/smoke.md`.
+//! `bench [--smoke] [--only a,b] [--seconds S] [--client raw|hyper] [--out FILE]`; sections: sizes, crypto,
+//! ready, signin, node, aged, me, memory, browser. `--smoke` runs each for a fraction of a second and writes `target/bench/smoke.md`.
 
+mod crypto;
 mod load;
 mod procs;
 mod report;
@@ -78,7 +79,7 @@ const SMOKE: Scale = Scale {
     aged_sign_ins: 200,
 };
 
-const SECTIONS: [&str; 8] = ["sizes", "ready", "signin", "node", "aged", "me", "memory", "browser"];
+const SECTIONS: [&str; 9] = ["sizes", "crypto", "ready", "signin", "node", "aged", "me", "memory", "browser"];
 
 /// The demo client every relying party here uses.
 const CLIENT_ID: &str = "demo-fs";
@@ -534,11 +535,23 @@ async fn memory(lab: &mut Lab, store: &Store, n: u64, signed_in: bool, server: O
 
 async fn run(run: Run) -> anyhow::Result<()> {
     let scale = run.scale;
-    let mut results = report::Results { machine: report::Machine::probe(&run.root), smoke: scale.smoke, ..Default::default() };
+    let mut results = report::Results {
+        machine: report::Machine::probe(&run.root),
+        smoke: scale.smoke,
+        me_connections: scale.me_connections,
+        ..Default::default()
+    };
     eprintln!("==> {}", results.machine.one_line());
 
     if run.wants("sizes") {
         results.sizes = spa::sizes(&run.root.join("dist"))?;
+    }
+
+    if run.wants("crypto") {
+        let (max, within) = if scale.smoke { (200, Duration::from_millis(100)) } else { (5_000, Duration::from_secs(3)) };
+        let es256 = crypto::es256(max, within)?;
+        eprintln!("==> ES256: {es256:?}");
+        results.es256 = Some(es256);
     }
 
     let mut lab = Lab::open(&run.root).await?;
