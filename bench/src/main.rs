@@ -647,7 +647,7 @@ async fn run(run: Run) -> anyhow::Result<()> {
         let (backend, _, _) = lab.backend(&Store::Memory, lab.backend_port).await?;
         let times = spa::time_to_button(&lab.backend_url(), scale.loads).await;
         backend.stop().await;
-        results.button_ms = times?;
+        results.loads = times?;
     }
 
     if let Some(simulator) = lab.simulator.take() {

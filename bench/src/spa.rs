@@ -45,10 +45,34 @@ pub fn sizes(dist: &Path) -> anyhow::Result<Vec<FileSize>> {
     Ok(files)
 }
 
-/// Navigation → `connect-button-visible`, in ms, for `loads` loads of `url` in one headless
-/// Chromium: the first with an empty cache, the others with the immutable assets cached
-/// (each after `about:blank`, so none is a same-document or back-forward-cache navigation).
-pub async fn time_to_button(url: &str, loads: usize) -> anyhow::Result<Vec<f64>> {
+/// One page load, ms from navigation start.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Load {
+    /// `connect-button-visible`.
+    pub button: f64,
+    /// `responseEnd` of the HTML document.
+    pub html: f64,
+    /// `responseEnd` of the last stylesheet.
+    pub css: f64,
+    /// `responseEnd` of the wasm.
+    pub wasm: f64,
+    /// `domContentLoadedEventEnd`.
+    pub dom_content_loaded: f64,
+    /// `first-contentful-paint`, if reported.
+    pub first_paint: Option<f64>,
+}
+
+const TIMINGS: &str = "const n = performance.getEntriesByType('navigation')[0]; \
+    const r = performance.getEntriesByType('resource'); \
+    const end = (s) => Math.max(0, ...r.filter(e => e.name.includes(s)).map(e => e.responseEnd)); \
+    const fcp = performance.getEntriesByName('first-contentful-paint')[0]; \
+    return [end('.css'), end('.wasm'), n ? n.domContentLoadedEventEnd : 0, fcp ? fcp.startTime : null, n ? n.responseEnd : 0];";
+
+/// Navigation → `connect-button-visible` (and where the time went), for `loads` loads of `url`
+/// in one headless Chromium: the first with an empty cache, the others with the immutable
+/// assets cached (each after `about:blank`, so none is a same-document or back-forward-cache
+/// navigation).
+pub async fn time_to_button(url: &str, loads: usize) -> anyhow::Result<Vec<Load>> {
     let browser = e2e::Browser::start().await?;
     let result = async {
         let mut times = Vec::with_capacity(loads);
@@ -68,7 +92,16 @@ pub async fn time_to_button(url: &str, loads: usize) -> anyhow::Result<Vec<f64>>
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             };
-            times.push(visible);
+            let t = browser.js(TIMINGS).await?;
+            let at = |i: usize| t.get(i).and_then(serde_json::Value::as_f64);
+            times.push(Load {
+                button: visible,
+                html: at(4).unwrap_or(f64::NAN),
+                css: at(0).unwrap_or(f64::NAN),
+                wasm: at(1).unwrap_or(f64::NAN),
+                dom_content_loaded: at(2).unwrap_or(f64::NAN),
+                first_paint: at(3),
+            });
         }
         anyhow::Ok(times)
     }
