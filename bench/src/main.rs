@@ -112,10 +112,8 @@ fn main() -> anyhow::Result<()> {
             other => bail!("unknown argument `{other}` (bench [--smoke] [--only {}] [--seconds S] [--client raw|hyper] [--out FILE])", SECTIONS.join(",")),
         }
     }
-    if let Some(only) = &only {
-        if let Some(unknown) = only.iter().find(|s| !SECTIONS.contains(&s.as_str())) {
-            bail!("unknown section `{unknown}` (known: {})", SECTIONS.join(", "));
-        }
+    if let Some(unknown) = only.iter().flatten().find(|s| !SECTIONS.contains(&s.as_str())) {
+        bail!("unknown section `{unknown}` (known: {})", SECTIONS.join(", "));
     }
     let root = workspace_root()?;
     let out = out.unwrap_or_else(|| if smoke { root.join("target/bench/smoke.md") } else { root.join("BENCHMARKS.md") });

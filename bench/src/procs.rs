@@ -96,10 +96,10 @@ async fn drain(
     let mut lines = BufReader::new(pipe).lines();
     let mut buffer = Vec::with_capacity(64 * 1024);
     while let Ok(Some(line)) = lines.next_line().await {
-        if let Some(tx) = &tx {
-            if prefixes.iter().any(|p| line.starts_with(p.as_str())) {
-                let _ = tx.send(Some((line.clone(), Instant::now())));
-            }
+        if let Some(tx) = &tx
+            && prefixes.iter().any(|p| line.starts_with(p.as_str()))
+        {
+            let _ = tx.send(Some((line.clone(), Instant::now())));
         }
         buffer.extend_from_slice(line.as_bytes());
         buffer.push(b'\n');

@@ -221,23 +221,24 @@ pub fn table(r: &Results) -> String {
         if let Some(best) = r.rust_best(store) {
             let _ = writeln!(
                 s,
-                "| complete sign-ins per second, Rust backend, {store} sessions (best level) | ≥ 2,000 on 2 cores | {:.0} | {} |",
+                "| complete sign-ins per second, Rust backend, {store} sessions (best level; whole loop on the 2 cores) | ≥ 2,000 on 2 cores | {:.0} (the backend used {:.2} ms CPU per sign-in: ≈ {:.0}/s if it had both cores to itself) | {} |",
                 best.rate(),
+                best.first_cpu_ms_per_op(),
+                2000.0 / best.first_cpu_ms_per_op(),
                 holds(best.rate() >= 2000.0)
             );
         }
     }
-    if let (Some(rust), Some(node)) = (r.rust_best("memory"), r.node()) {
-        if let Some(node_best) = node.outcomes.iter().map(|(_, o)| o).max_by(|a, b| a.rate().total_cmp(&b.rate())) {
-            let ratio = rust.rate() / node_best.rate().max(1e-9);
-            let _ = writeln!(
-                s,
-                "| Rust ÷ Node sign-ins per second (best level of each, both memory sessions) | ≥ 5× | {ratio:.2}× ({:.0} ÷ {:.0}) | {} |",
-                rust.rate(),
-                node_best.rate(),
-                holds(ratio >= 5.0)
-            );
-        }
+    let node_best = r.node().and_then(|n| n.outcomes.iter().map(|(_, o)| o).max_by(|a, b| a.rate().total_cmp(&b.rate())));
+    if let (Some(rust), Some(node_best)) = (r.rust_best("memory"), node_best) {
+        let ratio = rust.rate() / node_best.rate().max(1e-9);
+        let _ = writeln!(
+            s,
+            "| Rust ÷ Node sign-ins per second (best level of each, both memory sessions) | ≥ 5× | {ratio:.2}× ({:.0} ÷ {:.0}) | {} |",
+            rust.rate(),
+            node_best.rate(),
+            holds(ratio >= 5.0)
+        );
     }
     if let (Some(rust), Some(node)) = (r.sign_ins.iter().find(|s| s.rp == "Rust backend" && s.store == "memory"), r.node()) {
         let cpu = |run: &SignIns| median(&run.outcomes.iter().map(|(_, o)| o.first_cpu_ms_per_op()).collect::<Vec<_>>());
