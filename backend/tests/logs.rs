@@ -6,35 +6,11 @@ mod common;
 
 use anyhow::{Context, ensure};
 use common::{Browser, Kit};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut all) = self.0.lock() {
-            all.extend_from_slice(bytes);
-        }
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 // A current-thread runtime: the thread-local subscriber sees the backend's and simulator's tasks.
 #[tokio::test(flavor = "current_thread")]
 async fn logs_carry_no_secret_and_no_claim_beyond_sub() -> anyhow::Result<()> {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter("debug,backend=trace")
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = common::CapturedLogs::start("debug,backend=trace");
 
     let kit = Kit::start_with_visible_store().await?;
     let browser = Browser::new();
@@ -69,7 +45,7 @@ async fn logs_carry_no_secret_and_no_claim_beyond_sub() -> anyhow::Result<()> {
     let back = browser.get(&redirect).await?.next("session/end")?;
     ensure!(browser.get(&back).await?.status == 303, "logout");
 
-    let logs = String::from_utf8_lossy(&captured.0.lock().map_err(|_| anyhow::anyhow!("lock"))?).into_owned();
+    let logs = captured.text()?;
     ensure!(logs.contains("signed in") && logs.contains(&sub), "the sign-in is logged with its sub:\n{logs}");
     for (what, secret) in &secrets {
         ensure!(secret.len() >= 16, "{what} was found");

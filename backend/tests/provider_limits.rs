@@ -55,32 +55,10 @@ async fn provider_with_a_huge_token_response(size: usize) -> anyhow::Result<(Str
     Ok((issuer, server))
 }
 
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut all) = self.0.lock() {
-            all.extend_from_slice(bytes);
-        }
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 // Current-thread runtime: the logs (captured thread-locally) tell why the answer was refused.
 #[tokio::test(flavor = "current_thread")]
 async fn an_oversized_token_response_is_refused() -> anyhow::Result<()> {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter("backend=info")
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = common::CapturedLogs::start("backend=info");
     let kit = Kit::start().await?;
     let (issuer, _provider) = provider_with_a_huge_token_response(backend::oidc::MAX_PROVIDER_BODY + 1024).await?;
     let mut settings = kit.settings.clone();
@@ -97,7 +75,7 @@ async fn an_oversized_token_response_is_refused() -> anyhow::Result<()> {
         answer.body.len()
     );
     answer.expect_error(502, "provider_unavailable")?;
-    let logs = String::from_utf8_lossy(&captured.0.lock().map_err(|_| anyhow::anyhow!("lock"))?).into_owned();
+    let logs = captured.text()?;
     ensure!(
         logs.contains(&format!("larger than {} bytes", backend::oidc::MAX_PROVIDER_BODY)),
         "refused for its size:\n{logs}"
