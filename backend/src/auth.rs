@@ -3,7 +3,10 @@
 use crate::AppState;
 use crate::error::{AppError, PageError};
 use crate::oidc::OidcError;
-use crate::session::{AGENT, AgentSession, LOGIN_TTL_SECONDS, LOGINS, LOGOUT_STATE, MAX_PENDING_LOGINS, PendingLogins};
+use crate::session::{
+    self, AGENT, AgentSession, LOGIN_TTL_SECONDS, LOGINS, LOGOUT_STATE, MAX_PENDING_LOGINS, PendingLogins,
+    SessionTokens, TOKENS, TOUCH_EVERY_SECONDS, TOUCHED_AT,
+};
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -86,7 +89,7 @@ pub async fn login(
         .await
         .map_err(|e| provider_error(e).page())?;
     let mut logins: PendingLogins =
-        session.get(LOGINS).await.map_err(|e| AppError::session_store(e).page())?.unwrap_or_default();
+        session::get(&session, LOGINS).await.map_err(|e| AppError::session_store(e).page())?.unwrap_or_default();
     logins.retain(|_, t| now - t.created_at < LOGIN_TTL_SECONDS);
     while logins.len() >= MAX_PENDING_LOGINS {
         let oldest = logins.iter().min_by_key(|(_, t)| t.created_at).map(|(s, _)| s.clone());
@@ -95,7 +98,7 @@ pub async fn login(
         }
     }
     logins.insert(state, transaction);
-    session.insert(LOGINS, logins).await.map_err(|e| AppError::session_store(e).page())?;
+    session::put(&session, LOGINS, &logins).await.map_err(|e| AppError::session_store(e).page())?;
     app.metrics.sign_in_started();
     Ok(Redirect::to(url.as_str()).into_response())
 }
@@ -142,8 +145,9 @@ pub async fn callback(
     if let Err(error) = &result {
         app.metrics.sign_in_failed(error.0.error);
         // Leave nothing behind a failed sign-in but the other tabs' pending logins.
-        let pending = session.get::<PendingLogins>(LOGINS).await.ok().flatten().is_some_and(|l| !l.is_empty());
-        let agent = session.get::<AgentSession>(AGENT).await.ok().flatten().is_some();
+        let pending =
+            session::get::<PendingLogins>(&session, LOGINS).await.ok().flatten().is_some_and(|l| !l.is_empty());
+        let agent = session::get::<AgentSession>(&session, AGENT).await.ok().flatten().is_some();
         if !pending && !agent {
             let _ = session.flush().await;
         }
@@ -163,14 +167,19 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
         ));
     };
     let mut logins: PendingLogins =
-        session.get(LOGINS).await.map_err(|e| AppError::session_store(e).page())?.unwrap_or_default();
+        session::get(session, LOGINS).await.map_err(|e| AppError::session_store(e).page())?.unwrap_or_default();
     let Some(transaction) = logins.remove(&state) else {
         return Err(bad(
             "invalid_state",
             "No sign-in started in this browser matches this response (it expired, was already used, or came from elsewhere). Please sign in again.",
         ));
     };
-    session.insert(LOGINS, &logins).await.map_err(|e| AppError::session_store(e).page())?;
+    let saved = if logins.is_empty() {
+        session.remove_value(LOGINS).await.map(|_| ())
+    } else {
+        session::put(session, LOGINS, &logins).await
+    };
+    saved.map_err(|e| AppError::session_store(e).page())?;
     if now() - transaction.created_at >= LOGIN_TTL_SECONDS {
         return Err(bad("login_expired", "This sign-in took too long and expired. Please sign in again."));
     }
@@ -195,26 +204,39 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
     let expires_at = now() + app.settings.session.absolute_hours as i64 * 3600;
     let agent = AgentSession {
         claims: sign_in.claims,
-        id_token: sign_in.id_token,
-        access_token: sign_in.access_token,
         acr: sign_in.acr,
         amr: sign_in.amr,
         expires_at,
         csrf_token: crate::random_token(),
     };
+    let tokens = SessionTokens { id_token: sign_in.id_token, access_token: sign_in.access_token };
     // A new session id at privilege change: no fixation.
-    session.cycle_id().await.map_err(|e| AppError::session_store(e).page())?;
-    session.insert(AGENT, &agent).await.map_err(|e| AppError::session_store(e).page())?;
+    let opened = async {
+        session.cycle_id().await?;
+        session::put(session, AGENT, &agent).await?;
+        session::put(session, TOKENS, &tokens).await?;
+        session.insert(TOUCHED_AT, now()).await
+    };
+    opened.await.map_err(|e| AppError::session_store(e).page())?;
     tracing::info!(sub = %agent.claims.sub, "signed in");
     app.metrics.sign_in_succeeded();
     Ok(Redirect::to(&transaction.return_to).into_response())
 }
 
-/// The signed-in agent, if the session holds one that has not expired.
+/// The signed-in agent, if the session holds one that has not expired. Saves the session when
+/// it was last saved [`TOUCH_EVERY_SECONDS`] ago or more, so that its idle timeout counts from
+/// the agent's last activity at the cost of one write per minute at most.
 pub async fn current_agent(session: &Session) -> Result<Option<AgentSession>, AppError> {
-    let agent: Option<AgentSession> = session.get(AGENT).await.map_err(AppError::session_store)?;
+    let agent: Option<AgentSession> = session::get(session, AGENT).await.map_err(AppError::session_store)?;
+    let now = now();
     match agent {
-        Some(agent) if agent.expires_at > now() => Ok(Some(agent)),
+        Some(agent) if agent.expires_at > now => {
+            let touched_at: i64 = session.get(TOUCHED_AT).await.ok().flatten().unwrap_or(0);
+            if now - touched_at >= TOUCH_EVERY_SECONDS {
+                session.insert(TOUCHED_AT, now).await.map_err(AppError::session_store)?;
+            }
+            Ok(Some(agent))
+        }
         Some(_) => {
             session.flush().await.map_err(AppError::session_store)?;
             Ok(None)
@@ -256,10 +278,15 @@ pub async fn logout(
 ) -> Result<Json<LogoutResponse>, AppError> {
     let agent = current_agent(&session).await?.ok_or_else(AppError::unauthenticated)?;
     check_csrf(&headers, &agent)?;
+    let tokens: Option<SessionTokens> = session::get(&session, TOKENS).await.map_err(AppError::session_store)?;
     let state = crate::random_token();
-    let end_session = match app.rp.reachable().await {
-        Ok(()) => app.rp.end_session_url(&agent.id_token, &state).await,
-        Err(error) => Err(error),
+    let end_session = match tokens {
+        Some(tokens) => match app.rp.reachable().await {
+            Ok(()) => app.rp.end_session_url(&tokens.id_token, &state).await,
+            Err(error) => Err(error),
+        },
+        // No ID token to send to the provider: sign out here only.
+        None => Ok(None),
     };
     match end_session {
         Ok(Some(url)) => {
@@ -301,8 +328,8 @@ pub async fn logout_callback(
             .page());
         }
     }
-    if let Ok(Some(agent)) = session.get::<AgentSession>(AGENT).await
-        && let Err(error) = app.rp.revoke(&agent.access_token).await
+    if let Ok(Some(tokens)) = session::get::<SessionTokens>(&session, TOKENS).await
+        && let Err(error) = app.rp.revoke(&tokens.access_token).await
     {
         tracing::info!(%error, "access token revocation failed (it expires within 60 s anyway)");
     }

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod crypto;
 #[cfg(feature = "simulator")]
 pub mod demo;
 pub mod error;
@@ -23,11 +24,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use settings::{SessionStoreSettings, Settings};
 use std::sync::Arc;
-use tower_sessions::{ExpiredDeletion, MemoryStore, SessionStore};
+use tower_sessions::{CachingSessionStore, ExpiredDeletion, SessionStore};
+use tower_sessions_moka_store::MokaStore;
 use tower_sessions_redis_store::RedisStore;
 use tower_sessions_redis_store::fred::prelude as redis;
 use tower_sessions_sqlx_store::SqliteStore;
-use tower_sessions_sqlx_store::sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+use tower_sessions_sqlx_store::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 
 /// State shared by every handler.
 #[derive(Clone)]
@@ -58,6 +60,7 @@ impl App {
     /// Validates the settings and prepares the relying party (no network call yet).
     pub fn new(settings: Settings) -> anyhow::Result<Self> {
         settings.validate()?;
+        crypto::install_jwt_provider();
         let issuer = settings
             .issuer()
             .ok_or_else(|| anyhow::anyhow!("configuration: no issuer (set provider.issuer or a preset)"))?;
@@ -73,10 +76,15 @@ impl App {
     /// `/auth/*`, `/api/*`, `/healthz`, `/readyz`, `/metrics`, and the SPA, with the session
     /// layer over the configured store and the security headers.
     pub async fn router(self) -> anyhow::Result<Router> {
-        let store = self.state.settings.session.store.clone();
-        Ok(match store {
-            SessionStoreSettings::Memory => self.router_with_store(MemoryStore::default()),
-            SessionStoreSettings::Sqlite { path } => self.router_with_store(sqlite_store(&path).await?),
+        let session = &self.state.settings.session;
+        // Bounded, and each session leaves memory when it expires.
+        let cache = MokaStore::new(Some(session.cache_capacity));
+        Ok(match session.store.clone() {
+            SessionStoreSettings::Memory => self.router_with_store(cache),
+            // SQLite means one instance, so the local cache sees every change: reads skip SQLite.
+            SessionStoreSettings::Sqlite { path } => {
+                self.router_with_store(CachingSessionStore::new(cache, sqlite_store(&path).await?))
+            }
             SessionStoreSettings::Redis { url } => self.router_with_store(redis_store(&url).await?),
         })
     }
@@ -138,7 +146,14 @@ async fn sqlite_store(path: &std::path::Path) -> anyhow::Result<SqliteStore> {
         std::fs::create_dir_all(dir)
             .map_err(|e| anyhow::anyhow!("session store: cannot create {}: {e}", dir.display()))?;
     }
-    let options = SqliteConnectOptions::new().filename(path).create_if_missing(true);
+    // WAL: readers never wait for the writer, and a commit needs no fsync (only checkpoints do).
+    // NORMAL sync survives a crash of the process; a power cut may lose the last sign-ins.
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(std::time::Duration::from_secs(5));
     let pool = SqlitePool::connect_with(options)
         .await
         .map_err(|e| anyhow::anyhow!("session store: cannot open SQLite file {}: {e}", path.display()))?;

@@ -6,6 +6,10 @@ use backend::settings::{Preset, Settings};
 use clap::Parser;
 use std::path::PathBuf;
 
+/// mimalloc: the session and HTTP work is allocation-heavy (BENCHMARKS.md, finding 5).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The AgentConnect backend-for-frontend.
 #[derive(Parser)]
 struct Args {
@@ -20,7 +24,9 @@ struct Args {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    // tower-sessions opens an INFO span per request and per session access: costly, and never read.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,tower_sessions=warn,tower_sessions_core=warn".into());
     if args.json_logs {
         tracing_subscriber::fmt().json().with_env_filter(filter).init();
     } else {

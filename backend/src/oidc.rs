@@ -2,17 +2,18 @@
 //! userinfo JWT verification (registered algorithm only), JWKS caching with one rate-limited
 //! refetch on an unknown `kid`, RP-initiated logout and revocation.
 
+use crate::crypto::RingJwk;
 use crate::settings::{Settings, SigningAlg};
 use openidconnect::core::{
     CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClient, CoreClientAuthMethod, CoreGrantType, CoreIdToken,
-    CoreJsonWebKey, CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
-    CoreJwsSigningAlgorithm, CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+    CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm,
+    CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
 };
 use openidconnect::{
     AdditionalProviderMetadata, AuthType, AuthenticationContextClass, AuthorizationCode, ClaimsVerificationError,
     ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenVerifier, IssuerUrl,
-    Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, ProviderMetadata, RedirectUrl, Scope as OidcScope,
-    SignatureVerificationError, TokenResponse,
+    JsonWebKeySet, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, ProviderMetadata, RedirectUrl,
+    Scope as OidcScope, SignatureVerificationError, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -97,12 +98,14 @@ pub struct LoginTransaction {
 
 struct Discovered {
     metadata: Metadata,
+    /// Built once from `metadata` (its key set stays empty: ID tokens are checked against `jwks`).
+    client: Client,
     jwks: Jwks,
 }
 
 #[derive(Clone)]
 struct Jwks {
-    oidc: CoreJsonWebKeySet,
+    oidc: JsonWebKeySet<RingJwk>,
     jwt: jsonwebtoken::jwk::JwkSet,
     fetched: Instant,
 }
@@ -188,7 +191,8 @@ impl RelyingParty {
             )));
         }
         let jwks = self.fetch_jwks(metadata.jwks_uri().as_str()).await?;
-        let found = Arc::new(Discovered { metadata, jwks });
+        let client = self.client(&metadata);
+        let found = Arc::new(Discovered { metadata, client, jwks });
         *slot = Some(found.clone());
         Ok(found)
     }
@@ -198,14 +202,10 @@ impl RelyingParty {
         self.discovered().await.map(|_| ())
     }
 
-    fn client(&self, discovered: &Discovered) -> Client {
-        CoreClient::from_provider_metadata(
-            discovered.metadata.clone().set_jwks(discovered.jwks.oidc.clone()),
-            self.client_id.clone(),
-            Some(self.client_secret.clone()),
-        )
-        .set_redirect_uri(self.redirect_uri.clone())
-        .set_auth_type(AuthType::RequestBody)
+    fn client(&self, metadata: &Metadata) -> Client {
+        CoreClient::from_provider_metadata(metadata.clone(), self.client_id.clone(), Some(self.client_secret.clone()))
+            .set_redirect_uri(self.redirect_uri.clone())
+            .set_auth_type(AuthType::RequestBody)
     }
 
     /// The authorization URL for a new login transaction: state and nonce of 43 characters from
@@ -219,9 +219,9 @@ impl RelyingParty {
         now: i64,
     ) -> Result<(Url, String, LoginTransaction), OidcError> {
         let discovered = self.discovered().await?;
-        let client = self.client(&discovered);
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let mut request = client
+        let mut request = discovered
+            .client
             .authorize_url(
                 openidconnect::core::CoreAuthenticationFlow::AuthorizationCode,
                 || CsrfToken::new_random_len(32),
@@ -268,12 +268,13 @@ impl RelyingParty {
             return Ok(current);
         }
         let jwks = self.fetch_jwks(discovered.metadata.jwks_uri().as_str()).await?;
-        let updated = Arc::new(Discovered { metadata: discovered.metadata.clone(), jwks });
+        let updated =
+            Arc::new(Discovered { metadata: discovered.metadata.clone(), client: discovered.client.clone(), jwks });
         *self.discovered.write().await = Some(updated.clone());
         Ok(updated)
     }
 
-    fn id_token_verifier(&self, jwks: &CoreJsonWebKeySet) -> IdTokenVerifier<'static, CoreJsonWebKey> {
+    fn id_token_verifier(&self, jwks: &JsonWebKeySet<RingJwk>) -> IdTokenVerifier<'static, RingJwk> {
         IdTokenVerifier::new_confidential_client(
             self.client_id.clone(),
             self.client_secret.clone(),
@@ -299,8 +300,8 @@ impl RelyingParty {
     /// Exchanges the code (client_secret_post), verifies the ID token and the userinfo JWT.
     pub async fn complete(&self, code: String, transaction: &LoginTransaction) -> Result<SignIn, OidcError> {
         let mut discovered = self.discovered().await?;
-        let client = self.client(&discovered);
-        let token = client
+        let token = discovered
+            .client
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| OidcError::Provider(format!("the provider publishes no token endpoint: {e}")))?
             .set_pkce_verifier(PkceCodeVerifier::new(transaction.pkce_verifier.clone()))

@@ -2,16 +2,23 @@
 
 use crate::oidc::LoginTransaction;
 use crate::settings::{SessionSettings, SessionStoreSettings};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use shared::AgentClaims;
 use std::collections::BTreeMap;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
+use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
 
 /// Session key of the pending login transactions, by `state`.
 pub const LOGINS: &str = "logins";
-/// Session key of the signed-in agent.
+/// Session key of the signed-in agent ([`AgentSession`]).
 pub const AGENT: &str = "agent";
+/// Session key of the signed-in agent's tokens ([`SessionTokens`]).
+pub const TOKENS: &str = "tokens";
+/// Session key of the last time (Unix seconds) the session was saved to extend its idle timeout.
+pub const TOUCHED_AT: &str = "touched_at";
+/// A signed-in session is saved again (pushing back its idle timeout) at most this often (seconds).
+pub const TOUCH_EVERY_SECONDS: i64 = 60;
 /// Session key of the pending logout `state`.
 pub const LOGOUT_STATE: &str = "logout_state";
 /// Pending login transactions kept per browser (several tabs at once).
@@ -22,15 +29,11 @@ pub const LOGIN_TTL_SECONDS: i64 = 600;
 /// Pending logins by `state`.
 pub type PendingLogins = BTreeMap<String, LoginTransaction>;
 
-/// A signed-in agent. Tokens stay here: no response ever carries them.
+/// A signed-in agent: what `/api/me` reads on every call.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AgentSession {
     /// Verified claims.
     pub claims: AgentClaims,
-    /// For `id_token_hint` at logout.
-    pub id_token: String,
-    /// For revocation at logout.
-    pub access_token: String,
     /// `acr` from the ID token.
     pub acr: Option<String>,
     /// `amr` from the ID token.
@@ -39,6 +42,38 @@ pub struct AgentSession {
     pub expires_at: i64,
     /// Anti-forgery token the SPA echoes in a header.
     pub csrf_token: String,
+}
+
+/// The signed-in agent's tokens, read only at logout. No response ever carries them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionTokens {
+    /// For `id_token_hint` at logout.
+    pub id_token: String,
+    /// For revocation at logout.
+    pub access_token: String,
+}
+
+/// Stores `value` under `key` as one JSON string: the store then copies and keeps one string per
+/// key instead of a tree of maps (BENCHMARKS.md, finding 6), and `get` parses only the keys it reads.
+pub async fn put<T: Serialize>(session: &Session, key: &str, value: &T) -> Result<(), tower_sessions::session::Error> {
+    let json = serde_json::to_string(value).map_err(tower_sessions::session::Error::SerdeJson)?;
+    session.insert(key, json).await
+}
+
+/// Reads what [`put`] stored under `key`. A value in another format (written by an older
+/// version) reads as absent, so such a session is simply signed out.
+pub async fn get<T: DeserializeOwned>(
+    session: &Session,
+    key: &str,
+) -> Result<Option<T>, tower_sessions::session::Error> {
+    let Some(value) = session.get_value(key).await? else {
+        return Ok(None);
+    };
+    let parsed = value.as_str().and_then(|json| serde_json::from_str(json).ok());
+    if parsed.is_none() {
+        tracing::warn!(key, "session value in an unknown format: ignored");
+    }
+    Ok(parsed)
 }
 
 /// The session cookie's name: `__Host-` prefixed whenever it can be `Secure`.

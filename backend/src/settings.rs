@@ -105,6 +105,10 @@ pub struct SessionSettings {
     pub idle_timeout_minutes: u64,
     /// Absolute lifetime (hours), aligned with AgentConnect's 12 hours.
     pub absolute_hours: u64,
+    /// Sessions kept in process memory: all of them with the `memory` store (beyond this, the
+    /// least used are dropped), the most used in front of SQLite. Redis has no local copy, since
+    /// another instance may change a session.
+    pub cache_capacity: u64,
 }
 
 /// The whole configuration.
@@ -161,6 +165,7 @@ impl Default for Settings {
                 store: SessionStoreSettings::Sqlite { path: PathBuf::from("target/sessions.sqlite") },
                 idle_timeout_minutes: 60,
                 absolute_hours: 12,
+                cache_capacity: 100_000,
             },
             spa_dir: PathBuf::from("dist"),
             auth_rate_limit_per_minute: 600,
@@ -273,6 +278,9 @@ impl Settings {
         }
         if self.session.idle_timeout_minutes == 0 {
             return invalid("session.idle_timeout_minutes must be at least 1".into());
+        }
+        if self.session.cache_capacity == 0 {
+            return invalid("session.cache_capacity must be at least 1".into());
         }
         Ok(())
     }

@@ -44,8 +44,8 @@ async fn logout_goes_through_session_end_then_revokes_and_destroys_the_session()
     let kit = Kit::start_with_visible_store().await?;
     let browser = Browser::new();
     browser.sign_in(&kit).await?;
-    let record = kit.session_record(&browser).await?.context("a session record")?;
-    let access_token = record.data["agent"]["access_token"].as_str().context("access token in the session")?.to_owned();
+    let tokens = kit.session_value(&browser, "tokens").await?;
+    let access_token = tokens["access_token"].as_str().context("access token in the session")?.to_owned();
     let userinfo = format!("{}/api/v2/userinfo", kit.simulator_origin());
     let accepted = browser.client.get(&userinfo).bearer_auth(&access_token).send().await?.status();
     ensure!(accepted == 200, "the provider accepts the token before logout: {accepted}");

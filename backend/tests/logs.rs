@@ -21,12 +21,12 @@ async fn logs_carry_no_secret_and_no_claim_beyond_sub() -> anyhow::Result<()> {
         .map(|(_, v)| v.into_owned())
         .context("code")?;
     ensure!(browser.get(&callback).await?.status == 303, "sign-in");
-    let record = kit.session_record(&browser).await?.context("session")?;
-    let agent = &record.data["agent"];
+    let agent = kit.session_value(&browser, "agent").await?;
+    let tokens = kit.session_value(&browser, "tokens").await?;
     let secrets = [
         ("client secret", kit.settings.provider.client_secret.clone()),
-        ("access token", agent["access_token"].as_str().unwrap_or_default().to_owned()),
-        ("ID token", agent["id_token"].as_str().unwrap_or_default().to_owned()),
+        ("access token", tokens["access_token"].as_str().unwrap_or_default().to_owned()),
+        ("ID token", tokens["id_token"].as_str().unwrap_or_default().to_owned()),
         ("CSRF token", agent["csrf_token"].as_str().unwrap_or_default().to_owned()),
         ("authorization code", code),
         ("session id", browser.session_cookie(&kit).unwrap_or_default()),

@@ -139,12 +139,9 @@ async fn the_absolute_lifetime_is_enforced() -> anyhow::Result<()> {
     ensure!((expires_at - now - 12 * 3600).abs() < 60, "12 hours from sign-in: {expires_at} vs now {now}");
     // Twelve hours later (the record says so), whatever the activity.
     let mut record = kit.session_record(&browser).await?.context("a record")?;
-    record
-        .data
-        .get_mut("agent")
-        .and_then(|a| a.as_object_mut())
-        .context("agent")?
-        .insert("expires_at".into(), (now - 1).into());
+    let mut agent = kit.session_value(&browser, "agent").await?;
+    agent["expires_at"] = (now - 1).into();
+    record.data.insert("agent".into(), agent.to_string().into());
     kit.store.as_ref().context("store")?.save(&record).await?;
     ensure!(browser.me(&kit.url).await?.status == 401, "expired");
     ensure!(kit.session_record(&browser).await?.is_none(), "the expired session is deleted");
@@ -169,5 +166,29 @@ async fn the_idle_timeout_is_configurable() -> anyhow::Result<()> {
     record.expiry_date = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
     kit.store.as_ref().context("store")?.save(&record).await?;
     ensure!(browser.me(&kit.url).await?.status == 401, "idle too long");
+    Ok(())
+}
+
+#[tokio::test]
+async fn activity_pushes_the_idle_timeout_back_at_most_once_a_minute() -> anyhow::Result<()> {
+    let kit = Kit::start_with_visible_store().await?;
+    let browser = Browser::new();
+    browser.sign_in(&kit).await?;
+    // Right after sign-in, reading the profile saves nothing.
+    let me = browser.me(&kit.url).await?;
+    ensure!(me.status == 200 && me.set_cookies.is_empty(), "no write within the minute: {:?}", me.set_cookies);
+    // Last saved two minutes ago, close to idling out: the next read saves it with a fresh expiry.
+    let now = time::OffsetDateTime::now_utc();
+    let mut record = kit.session_record(&browser).await?.context("a record")?;
+    record.data.insert("touched_at".into(), (now.unix_timestamp() - 120).into());
+    record.expiry_date = now + time::Duration::minutes(1);
+    kit.store.as_ref().context("store")?.save(&record).await?;
+    let me = browser.me(&kit.url).await?;
+    ensure!(me.status == 200, "still signed in: {}", me.status);
+    ensure!(me.set_cookies.iter().any(|c| c.starts_with("session=")), "the cookie is renewed: {:?}", me.set_cookies);
+    let record = kit.session_record(&browser).await?.context("a record")?;
+    let idle = time::Duration::minutes(kit.settings.session.idle_timeout_minutes as i64);
+    let left = record.expiry_date - time::OffsetDateTime::now_utc();
+    ensure!((left - idle).abs() < time::Duration::minutes(1), "the idle timeout starts again: {left}");
     Ok(())
 }

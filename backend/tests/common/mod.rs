@@ -107,6 +107,14 @@ impl Kit {
         Ok(store.load(&id).await?)
     }
 
+    /// One value of the session behind a browser's cookie, as the backend stores it (one JSON
+    /// string per key).
+    pub async fn session_value(&self, browser: &Browser, key: &str) -> anyhow::Result<serde_json::Value> {
+        let record = self.session_record(browser).await?.context("a session record")?;
+        let json = record.data.get(key).and_then(|v| v.as_str()).with_context(|| format!("`{key}` in the session"))?;
+        Ok(serde_json::from_str(json)?)
+    }
+
     /// A second backend instance with the same settings (same provider, same store) on another port.
     /// Its redirect URIs are not registered, so it serves `/api/me` and logout only.
     pub async fn another_backend(&self) -> anyhow::Result<(String, tokio::task::JoinHandle<()>)> {
