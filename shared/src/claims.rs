@@ -81,40 +81,55 @@ impl<'de> Deserialize<'de> for Siren {
     }
 }
 
-/// The agent's identity as the FS sees it, built from the userinfo claims.
+/// The agent's identity as the FS sees it, built from the userinfo claims. Absent claims are
+/// left out of its JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentClaims {
     /// Opaque subject, specific to this FS and to the FI.
     pub sub: String,
     /// First names, separated by spaces.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub given_name: Option<String>,
     /// Usage family name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub usual_name: Option<String>,
     /// Professional email: the key for account reconciliation.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Identifier at the FI.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
     /// Establishment number, when present and well formed.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub siret: Option<Siret>,
     /// Company number, when present and well formed.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub siren: Option<Siren>,
     /// Ministry / directorate / service.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub organizational_unit: Option<String>,
     /// `agent`, `prestataire`, `partenaire`, `stagiaire`…
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub belonging_population: Option<String>,
     /// Free-format phone number.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// Chorus DT employee number.
     #[serde(rename = "chorusdt:matricule")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub chorusdt_matricule: Option<String>,
     /// Chorus DT company.
     #[serde(rename = "chorusdt:societe")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub chorusdt_societe: Option<String>,
     /// Which FI authenticated the agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub idp_id: Option<String>,
     /// The level the FI reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub idp_acr: Option<String>,
     /// ProConnect: FS-specific object.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom: Option<Value>,
 }
 
