@@ -6,7 +6,7 @@
 //! as `bench simulator …`, another process; the reference Node relying party and `redis-server`
 //! are processes too. Every loop stops by itself, bounded in count and in time.
 //!
-//! `bench [--smoke] [--only a,b] [--seconds S] [--client raw|hyper] [--out FILE]`; sections: sizes, crypto,
+//! `bench [--smoke] [--only a,b] [--seconds S] [--levels N,N] [--client raw|hyper] [--out FILE]`; sections: sizes, crypto,
 //! ready, signin, node, aged, me, memory, browser. `--smoke` runs each for a fraction of a second and writes `target/bench/smoke.md`.
 
 mod crypto;
@@ -94,12 +94,15 @@ fn main() -> anyhow::Result<()> {
     let mut only: Option<Vec<String>> = None;
     let mut out: Option<PathBuf> = None;
     let mut seconds: Option<f64> = None;
+    let mut levels: Option<Vec<usize>> = None;
     let mut client = Client::Raw;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "--smoke" => smoke = true,
-            "--only" => only = Some(rest.next().context("--only needs a list")?.split(',').map(str::to_owned).collect()),
+            "--only" => {
+                only = Some(rest.next().context("--only needs a list")?.split(',').map(str::to_owned).collect())
+            }
             "--out" => out = Some(rest.next().context("--out needs a file")?.into()),
             "--client" => {
                 client = match rest.next().map(String::as_str) {
@@ -109,19 +112,31 @@ fn main() -> anyhow::Result<()> {
                 }
             }
             "--seconds" => seconds = Some(rest.next().context("--seconds needs a number")?.parse::<f64>()?),
-            other => bail!("unknown argument `{other}` (bench [--smoke] [--only {}] [--seconds S] [--client raw|hyper] [--out FILE])", SECTIONS.join(",")),
+            "--levels" => {
+                let list = rest.next().context("--levels needs a list of user counts")?;
+                levels = Some(list.split(',').map(str::parse).collect::<Result<_, _>>().context("--levels 1,8,32")?);
+            }
+            other => bail!(
+                "unknown argument `{other}` (bench [--smoke] [--only {}] [--seconds S] [--levels N,N] [--client raw|hyper] [--out FILE])",
+                SECTIONS.join(",")
+            ),
         }
     }
     if let Some(unknown) = only.iter().flatten().find(|s| !SECTIONS.contains(&s.as_str())) {
         bail!("unknown section `{unknown}` (known: {})", SECTIONS.join(", "));
     }
     let root = workspace_root()?;
-    let out = out.unwrap_or_else(|| if smoke { root.join("target/bench/smoke.md") } else { root.join("BENCHMARKS.md") });
+    let out =
+        out.unwrap_or_else(|| if smoke { root.join("target/bench/smoke.md") } else { root.join("BENCHMARKS.md") });
     let mut scale = if smoke { SMOKE } else { FULL };
     if let Some(seconds) = seconds {
         // For profiling: longer (or shorter) measured phases, same bounds on counts.
         scale.sign_in = Bounds { duration: Duration::from_secs_f64(seconds), max_ops: 10_000_000 };
         scale.me = Bounds { duration: Duration::from_secs_f64(seconds), max_ops: 100_000_000 };
+    }
+    if let Some(levels) = levels {
+        // For comparisons: only these sign-in concurrency levels.
+        scale.sign_in_levels = Vec::leak(levels);
     }
     runtime.block_on(run(Run { root, scale, only, out, client }))
 }
@@ -224,9 +239,16 @@ impl Lab {
         if !backend_exe.exists() {
             // `cargo build -p bench --release` alone does not build the backend binary.
             eprintln!("==> cargo build --release -p backend (its binary is missing)");
-            let built = Command::new("cargo").args(["build", "--release", "--quiet", "-p", "backend"]).current_dir(root).status().await?;
+            let built = Command::new("cargo")
+                .args(["build", "--release", "--quiet", "-p", "backend"])
+                .current_dir(root)
+                .status()
+                .await?;
             if !built.success() || !backend_exe.exists() {
-                bail!("{} is missing: build it with `cargo build --release -p backend` (./x bench does)", backend_exe.display());
+                bail!(
+                    "{} is missing: build it with `cargo build --release -p backend` (./x bench does)",
+                    backend_exe.display()
+                );
             }
         }
         let client_secret = simulator::SimulatorConfig::demo()
@@ -315,7 +337,8 @@ impl Lab {
             command.env_remove(key);
         }
         let spawned = Instant::now();
-        let mut process = Proc::spawn("backend", command, &self.dir.join(format!("backend-{n}.log")), &["AgentConnect kit ready"])?;
+        let mut process =
+            Proc::spawn("backend", command, &self.dir.join(format!("backend-{n}.log")), &["AgentConnect kit ready"])?;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let healthy = procs::wait_http_ok(addr, "/healthz", Duration::from_millis(1), Duration::from_secs(20)).await;
         let healthy = match healthy {
@@ -343,7 +366,10 @@ impl Lab {
             eprintln!("==> npm ci in {} (express, express-session, openid-client 5)", dir.display());
             let status = tokio::time::timeout(
                 Duration::from_secs(300),
-                Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&dir).status(),
+                Command::new("npm")
+                    .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                    .current_dir(&dir)
+                    .status(),
             )
             .await
             .context("npm ci took more than 5 minutes")??;
@@ -377,7 +403,10 @@ async fn redis(dir: &Path) -> anyhow::Result<(Proc, u16)> {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         if let Ok(mut stream) = tokio::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).await {
             let mut answer = [0u8; 5];
-            if stream.write_all(b"PING\r\n").await.is_ok() && stream.read_exact(&mut answer).await.is_ok() && &answer == b"+PONG" {
+            if stream.write_all(b"PING\r\n").await.is_ok()
+                && stream.read_exact(&mut answer).await.is_ok()
+                && &answer == b"+PONG"
+            {
                 return Ok((process, port));
             }
         }
@@ -405,7 +434,14 @@ async fn sign_ins(lab: &mut Lab, rp: &Rp, scale: Scale) -> anyhow::Result<Vec<(u
 
 /// `level` virtual users signing in against the relying party at `url`: a warm-up, then the
 /// measured phase.
-async fn sign_in_phase(lab: &Lab, rp: &Proc, url: &str, level: usize, warmup: Duration, bounds: Bounds) -> anyhow::Result<Outcome> {
+async fn sign_in_phase(
+    lab: &Lab,
+    rp: &Proc,
+    url: &str,
+    level: usize,
+    warmup: Duration,
+    bounds: Bounds,
+) -> anyhow::Result<Outcome> {
     let watched = [rp, lab.simulator()?];
     let users = (0..level).map(|_| SignInUser::new(url, &lab.simulator_origin)).collect::<anyhow::Result<Vec<_>>>()?;
     let (users, _) = phase(users, Bounds { duration: warmup, max_ops: bounds.max_ops }, &watched).await;
@@ -454,7 +490,8 @@ async fn api_me(lab: &Lab, backend: &Proc, extra: &[&Proc], scale: Scale, client
     let warmup = Bounds { duration: scale.warmup, max_ops: scale.me.max_ops };
     Ok(match client {
         Client::Raw => {
-            let getters: Vec<RawGetter> = cookies.iter().map(|c| RawGetter::new(addr, "/api/me", Some(c), StatusCode::OK)).collect();
+            let getters: Vec<RawGetter> =
+                cookies.iter().map(|c| RawGetter::new(addr, "/api/me", Some(c), StatusCode::OK)).collect();
             let (getters, _) = phase(getters, warmup, &watched).await;
             phase(getters, scale.me, &watched).await.1
         }
@@ -480,14 +517,21 @@ pub enum Client {
 
 /// RSS growth of a fresh backend over `n` sessions made by `GET /auth/login` (a login
 /// transaction each) or, with `signed_in`, by complete sign-ins.
-async fn memory(lab: &mut Lab, store: &Store, n: u64, signed_in: bool, server: Option<&Proc>) -> anyhow::Result<report::Memory> {
+async fn memory(
+    lab: &mut Lab,
+    store: &Store,
+    n: u64,
+    signed_in: bool,
+    server: Option<&Proc>,
+) -> anyhow::Result<report::Memory> {
     let (backend, _, _) = lab.backend(store, lab.backend_port).await?;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, lab.backend_port));
     let url = lab.backend_url();
     let long = Duration::from_secs(600);
     let mut server_before = None;
     let (before, after, made, rate) = if signed_in {
-        let users = (0..32).map(|_| SignInUser::new(&url, &lab.simulator_origin)).collect::<anyhow::Result<Vec<_>>>()?;
+        let users =
+            (0..32).map(|_| SignInUser::new(&url, &lab.simulator_origin)).collect::<anyhow::Result<Vec<_>>>()?;
         let (users, _) = phase(users, Bounds { duration: long, max_ops: (n / 20).max(50) }, &[&backend]).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let before = backend.rss_kib()?;
@@ -495,7 +539,8 @@ async fn memory(lab: &mut Lab, store: &Store, n: u64, signed_in: bool, server: O
         tokio::time::sleep(Duration::from_millis(500)).await;
         (before, backend.rss_kib()?, outcome.ok, outcome.rate())
     } else {
-        let getters: Vec<RawGetter> = (0..64).map(|_| RawGetter::new(addr, "/auth/login", None, StatusCode::SEE_OTHER)).collect();
+        let getters: Vec<RawGetter> =
+            (0..64).map(|_| RawGetter::new(addr, "/auth/login", None, StatusCode::SEE_OTHER)).collect();
         let (getters, _) = phase(getters, Bounds { duration: long, max_ops: (n / 20).max(100) }, &[&backend]).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let before = backend.rss_kib()?;
@@ -546,7 +591,8 @@ async fn run(run: Run) -> anyhow::Result<()> {
     }
 
     if run.wants("crypto") {
-        let (max, within) = if scale.smoke { (200, Duration::from_millis(100)) } else { (5_000, Duration::from_secs(3)) };
+        let (max, within) =
+            if scale.smoke { (200, Duration::from_millis(100)) } else { (5_000, Duration::from_secs(3)) };
         let es256 = crypto::es256(max, within)?;
         eprintln!("==> ES256: {es256:?}");
         results.es256 = Some(es256);
@@ -621,7 +667,11 @@ async fn run(run: Run) -> anyhow::Result<()> {
             // committed transaction: a fifth of the count keeps the run short.
             (Store::Sqlite, false, scale.memory_sessions / 5),
         ] {
-            eprintln!("==> memory: {n} {} sessions, {}", if signed_in { "signed-in" } else { "login-transaction" }, store.name());
+            eprintln!(
+                "==> memory: {n} {} sessions, {}",
+                if signed_in { "signed-in" } else { "login-transaction" },
+                store.name()
+            );
             if signed_in {
                 lab.restart_simulator().await?;
             }
