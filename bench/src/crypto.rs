@@ -35,7 +35,9 @@ fn time(max: u32, within: Duration, mut f: impl FnMut() -> bool) -> anyhow::Resu
 /// Measures sign and verify with both libraries (single thread).
 pub fn es256(max: u32, within: Duration) -> anyhow::Result<Es256> {
     use p256::pkcs8::EncodePrivateKey;
-    use ring::signature::{ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair, UnparsedPublicKey};
+    use ring::signature::{
+        ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair, UnparsedPublicKey,
+    };
     // A JWT-sized signing input.
     let message = vec![b'e'; 900];
     let key = SigningKey::random(&mut rand::rngs::OsRng);

@@ -227,7 +227,10 @@ impl SignInUser {
         let body = response.bytes().await?;
         match location {
             Some(location) if status == StatusCode::SEE_OTHER || status == StatusCode::FOUND => Ok(location),
-            _ => bail!("{step}: expected a redirect, got {status}: {}", String::from_utf8_lossy(&body[..body.len().min(300)])),
+            _ => bail!(
+                "{step}: expected a redirect, got {status}: {}",
+                String::from_utf8_lossy(&body[..body.len().min(300)])
+            ),
         }
     }
 
@@ -243,7 +246,8 @@ impl SignInUser {
         let mire = self.absolute(&mire);
         let fi = self.step("POST mire", self.client.post(&mire).form(&[("email", "test@fia1.fr")])).await?;
         let fi = self.absolute(fi.split('?').next().unwrap_or_default());
-        let callback = self.step("POST FI", self.client.post(&fi).form(&[("login", "test"), ("password", "123")])).await?;
+        let callback =
+            self.step("POST FI", self.client.post(&fi).form(&[("login", "test"), ("password", "123")])).await?;
         if !callback.starts_with(&self.rp) {
             bail!("the provider did not return to the relying party: {callback}");
         }
@@ -294,7 +298,8 @@ impl Getter {
         if self.sender.as_ref().is_none_or(|s| s.is_closed()) {
             let stream = TcpStream::connect(self.addr).await?;
             stream.set_nodelay(true)?;
-            let (sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+            let (sender, connection) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
             tokio::spawn(connection);
             self.sender = Some(sender);
         }
@@ -335,7 +340,8 @@ impl Op for Getter {
 /// `n` signed-in users of the relying party (signed in `concurrency` at a time); their cookies.
 pub async fn signed_in_cookies(rp: &str, simulator: &str, n: usize, concurrency: usize) -> anyhow::Result<Vec<String>> {
     let mut cookies = Vec::with_capacity(n);
-    let mut users = (0..concurrency.min(n).max(1)).map(|_| SignInUser::new(rp, simulator)).collect::<anyhow::Result<Vec<_>>>()?;
+    let mut users =
+        (0..concurrency.min(n).max(1)).map(|_| SignInUser::new(rp, simulator)).collect::<anyhow::Result<Vec<_>>>()?;
     while cookies.len() < n {
         let wanted = (n - cookies.len()).min(users.len());
         let mut tasks = Vec::new();

@@ -54,7 +54,9 @@ impl Machine {
         let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let cpu = cpuinfo
             .lines()
-            .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, v)| v.trim().to_owned()))
+            .find_map(|l| {
+                l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, v)| v.trim().to_owned())
+            })
             .unwrap_or_else(|| "?".into());
         let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
         let ram_kib: f64 = meminfo
@@ -78,7 +80,10 @@ impl Machine {
 
     /// For the console.
     pub fn one_line(&self) -> String {
-        format!("{} × {}, {:.1} GiB, commit {}, {}, load {}", self.nproc, self.cpu, self.ram_gib, self.commit, self.date, self.load_at_start)
+        format!(
+            "{} × {}, {:.1} GiB, commit {}, {}, load {}",
+            self.nproc, self.cpu, self.ram_gib, self.commit, self.date, self.load_at_start
+        )
     }
 }
 
@@ -209,7 +214,12 @@ impl Results {
 pub fn table(r: &Results) -> String {
     let mut s = String::new();
     let m = &r.machine;
-    let _ = writeln!(s, "Measured {}{}.\n", m.date, if r.smoke { " — **smoke run: the numbers mean nothing**" } else { "" });
+    let _ = writeln!(
+        s,
+        "Measured {}{}.\n",
+        m.date,
+        if r.smoke { " — **smoke run: the numbers mean nothing**" } else { "" }
+    );
     let _ = writeln!(
         s,
         "Machine: {} logical CPUs ({}), {:.1} GiB RAM, Linux {}; commit `{}`; Node {}. Load average (1, 5, 15 min) {} at the start, {} at the end.\n",
@@ -229,7 +239,8 @@ pub fn table(r: &Results) -> String {
             );
         }
     }
-    let node_best = r.node().and_then(|n| n.outcomes.iter().map(|(_, o)| o).max_by(|a, b| a.rate().total_cmp(&b.rate())));
+    let node_best =
+        r.node().and_then(|n| n.outcomes.iter().map(|(_, o)| o).max_by(|a, b| a.rate().total_cmp(&b.rate())));
     if let (Some(rust), Some(node_best)) = (r.rust_best("memory"), node_best) {
         let ratio = rust.rate() / node_best.rate().max(1e-9);
         let _ = writeln!(
@@ -240,8 +251,11 @@ pub fn table(r: &Results) -> String {
             holds(ratio >= 5.0)
         );
     }
-    if let (Some(rust), Some(node)) = (r.sign_ins.iter().find(|s| s.rp == "Rust backend" && s.store == "memory"), r.node()) {
-        let cpu = |run: &SignIns| median(&run.outcomes.iter().map(|(_, o)| o.first_cpu_ms_per_op()).collect::<Vec<_>>());
+    if let (Some(rust), Some(node)) =
+        (r.sign_ins.iter().find(|s| s.rp == "Rust backend" && s.store == "memory"), r.node())
+    {
+        let cpu =
+            |run: &SignIns| median(&run.outcomes.iter().map(|(_, o)| o.first_cpu_ms_per_op()).collect::<Vec<_>>());
         let (rust_ms, node_ms) = (cpu(rust), cpu(node));
         let ratio = node_ms / rust_ms;
         let _ = writeln!(
@@ -274,7 +288,12 @@ pub fn table(r: &Results) -> String {
     }
     for ready in &r.ready {
         let med = median(&ready.healthy_ms);
-        let _ = writeln!(s, "| process start → first 200 on `/healthz`, {} sessions (median) | < 100 ms | {med:.1} ms | {} |", ready.store, holds(med < 100.0));
+        let _ = writeln!(
+            s,
+            "| process start → first 200 on `/healthz`, {} sessions (median) | < 100 ms | {med:.1} ms | {} |",
+            ready.store,
+            holds(med < 100.0)
+        );
     }
     if !r.sizes.is_empty() {
         let code: Vec<&FileSize> = r.sizes.iter().filter(|f| f.kind != "css").collect();
@@ -298,7 +317,10 @@ pub fn table(r: &Results) -> String {
             s,
             "\n### Complete sign-ins\n\nOne sign-in = `GET /auth/login` → authorize → `POST` mire → `POST` FI → `GET /auth/callback` (code exchange, ID token, signed userinfo, new session) → `GET /api/me`: 6 requests from the client, 2 from the relying party to the simulator. Each worker is a virtual user that starts every sign-in with an empty cookie jar over its keep-alive connections. CPU in cores (CPU seconds ÷ wall seconds) per process; \"other\" is what the rest of the machine used meanwhile.\n"
         );
-        let _ = writeln!(s, "| relying party | sessions | users | sign-ins/s | p50 ms | p99 ms | done | errors | RP CPU ms per sign-in | CPU (cores) | other |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|");
+        let _ = writeln!(
+            s,
+            "| relying party | sessions | users | sign-ins/s | p50 ms | p99 ms | done | errors | RP CPU ms per sign-in | CPU (cores) | other |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"
+        );
         for run in &r.sign_ins {
             for (level, o) in &run.outcomes {
                 let _ = writeln!(
@@ -317,7 +339,9 @@ pub fn table(r: &Results) -> String {
                 );
             }
         }
-        if let (Some(rust), Some(node)) = (r.sign_ins.iter().find(|s| s.rp == "Rust backend" && s.store == "memory"), r.node()) {
+        if let (Some(rust), Some(node)) =
+            (r.sign_ins.iter().find(|s| s.rp == "Rust backend" && s.store == "memory"), r.node())
+        {
             let _ = write!(s, "\nRust (memory sessions) ÷ Node, same levels:");
             for ((level, rust), (_, node)) in rust.outcomes.iter().zip(&node.outcomes) {
                 let _ = write!(s, " {level} users {:.2}×;", rust.rate() / node.rate().max(1e-9));
@@ -327,7 +351,13 @@ pub fn table(r: &Results) -> String {
         for run in &r.sign_ins {
             for (level, o) in &run.outcomes {
                 if let Some(error) = &o.first_error {
-                    let _ = writeln!(s, "\nFirst error, {} {} at {level}: `{}`", run.rp, run.store, error.replace('`', "'"));
+                    let _ = writeln!(
+                        s,
+                        "\nFirst error, {} {} at {level}: `{}`",
+                        run.rp,
+                        run.store,
+                        error.replace('`', "'")
+                    );
                 }
             }
         }
@@ -338,14 +368,30 @@ pub fn table(r: &Results) -> String {
             s,
             "\n### The simulator as it ages\n\nRust backend, memory sessions, 8 users. Every level above runs on a fresh simulator because of this.\n\n| simulator | sign-ins/s | p50 ms | p99 ms | CPU (cores) |\n|---|---:|---:|---:|---|"
         );
-        for (label, o) in [("fresh".to_owned(), &aged.fresh), (format!("after {} sign-ins", aged.earlier_sign_ins), &aged.after)] {
-            let _ = writeln!(s, "| {label} | {:.0} | {:.2} | {:.2} | {} |", o.rate(), o.quantile_ms(0.5), o.quantile_ms(0.99), o.cpu_summary());
+        for (label, o) in
+            [("fresh".to_owned(), &aged.fresh), (format!("after {} sign-ins", aged.earlier_sign_ins), &aged.after)]
+        {
+            let _ = writeln!(
+                s,
+                "| {label} | {:.0} | {:.2} | {:.2} | {} |",
+                o.rate(),
+                o.quantile_ms(0.5),
+                o.quantile_ms(0.99),
+                o.cpu_summary()
+            );
         }
     }
 
     if !r.me.is_empty() {
-        let _ = writeln!(s, "\n### `GET /api/me`, {} connections\n\nEach connection has its own signed-in session; HTTP/1.1 keep-alive, the request written once and the response read by `Content-Length` (the bench's leanest client).\n", r.me_connections);
-        let _ = writeln!(s, "| sessions | req/s | p50 ms | p99 ms | done | errors | backend CPU µs per request | CPU (cores) | other |\n|---|---:|---:|---:|---:|---:|---:|---|---:|");
+        let _ = writeln!(
+            s,
+            "\n### `GET /api/me`, {} connections\n\nEach connection has its own signed-in session; HTTP/1.1 keep-alive, the request written once and the response read by `Content-Length` (the bench's leanest client).\n",
+            r.me_connections
+        );
+        let _ = writeln!(
+            s,
+            "| sessions | req/s | p50 ms | p99 ms | done | errors | backend CPU µs per request | CPU (cores) | other |\n|---|---:|---:|---:|---:|---:|---:|---|---:|"
+        );
         for (store, o) in &r.me {
             let _ = writeln!(
                 s,
@@ -370,7 +416,10 @@ pub fn table(r: &Results) -> String {
             s,
             "\n### Resident memory per session\n\n`VmRSS` of a fresh backend process, read after a warm-up (5 % of the count) and again after the sessions were created. Login-transaction sessions come from `GET /auth/login` without a cookie (one new session each, holding state, nonce and PKCE verifier); signed-in sessions from complete sign-ins.\n"
         );
-        let _ = writeln!(s, "| store | sessions | created | created/s | RSS before | RSS after | bytes/session (RSS) | where the store keeps them |\n|---|---|---:|---:|---:|---:|---:|---|");
+        let _ = writeln!(
+            s,
+            "| store | sessions | created | created/s | RSS before | RSS after | bytes/session (RSS) | where the store keeps them |\n|---|---|---:|---:|---:|---:|---:|---|"
+        );
         for mem in &r.memory {
             let _ = writeln!(
                 s,
@@ -383,7 +432,8 @@ pub fn table(r: &Results) -> String {
                 mem.rss_after_kib,
                 mem.bytes_per_session(),
                 match (mem.file_bytes, mem.server_rss_kib) {
-                    (Some(b), _) => format!("SQLite files {b} bytes ({:.0}/session)", b as f64 / mem.sessions.max(1) as f64),
+                    (Some(b), _) =>
+                        format!("SQLite files {b} bytes ({:.0}/session)", b as f64 / mem.sessions.max(1) as f64),
                     (_, Some((before, after))) => format!(
                         "redis-server RSS {before} → {after} KiB ({:.0}/session)",
                         (after as f64 - before as f64) * 1024.0 / mem.sessions.max(1) as f64
@@ -403,8 +453,14 @@ pub fn table(r: &Results) -> String {
     }
 
     if !r.ready.is_empty() {
-        let _ = writeln!(s, "\n### Start-up\n\nSpawn of the release binary → the line `AgentConnect kit ready`, and → first 200 on `/healthz` (polled every millisecond).\n");
-        let _ = writeln!(s, "| sessions | starts | printed ready, median ms | `/healthz` 200, median ms | `/healthz` 200, max ms |\n|---|---:|---:|---:|---:|");
+        let _ = writeln!(
+            s,
+            "\n### Start-up\n\nSpawn of the release binary → the line `AgentConnect kit ready`, and → first 200 on `/healthz` (polled every millisecond).\n"
+        );
+        let _ = writeln!(
+            s,
+            "| sessions | starts | printed ready, median ms | `/healthz` 200, median ms | `/healthz` 200, max ms |\n|---|---:|---:|---:|---:|"
+        );
         for ready in &r.ready {
             let max = ready.healthy_ms.iter().copied().fold(f64::NAN, f64::max);
             let _ = writeln!(
@@ -420,7 +476,10 @@ pub fn table(r: &Results) -> String {
     }
 
     if !r.sizes.is_empty() {
-        let _ = writeln!(s, "\n### SPA (release build in `dist/`)\n\n| file | raw | gzip -9 | brotli -q 11 |\n|---|---:|---:|---:|");
+        let _ = writeln!(
+            s,
+            "\n### SPA (release build in `dist/`)\n\n| file | raw | gzip -9 | brotli -q 11 |\n|---|---:|---:|---:|"
+        );
         for f in &r.sizes {
             let _ = writeln!(s, "| `{}` | {} | {} | {} |", f.name, f.raw, f.gzip, f.brotli);
         }
@@ -443,7 +502,16 @@ pub fn table(r: &Results) -> String {
         );
         for (i, l) in r.loads.iter().enumerate() {
             let fcp = l.first_paint.map(|v| format!("{v:.0}")).unwrap_or_else(|| "—".into());
-            let _ = writeln!(s, "| {} | {:.0} | {:.0} | {:.0} | {:.0} | {fcp} | **{:.0}** |", i + 1, l.html, l.css, l.wasm, l.dom_content_loaded, l.button);
+            let _ = writeln!(
+                s,
+                "| {} | {:.0} | {:.0} | {:.0} | {:.0} | {fcp} | **{:.0}** |",
+                i + 1,
+                l.html,
+                l.css,
+                l.wasm,
+                l.dom_content_loaded,
+                l.button
+            );
         }
         let m = |f: fn(&crate::spa::Load) -> f64| median(&r.loads.iter().map(f).collect::<Vec<_>>());
         let _ = writeln!(
@@ -467,7 +535,9 @@ pub fn write(path: &Path, r: &Results) -> anyhow::Result<()> {
         (Some(begin), Some(end)) if begin < end => {
             format!("{}{generated}{}", &existing[..begin], &existing[end + END.len()..])
         }
-        _ => format!("# Benchmarks\n\n`./x bench` measures the kit and rewrites the part between the markers.\n\n{generated}\n"),
+        _ => format!(
+            "# Benchmarks\n\n`./x bench` measures the kit and rewrites the part between the markers.\n\n{generated}\n"
+        ),
     };
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;

@@ -34,7 +34,9 @@ pub fn sizes(dist: &Path) -> anyhow::Result<Vec<FileSize>> {
         };
         let size = |suffix: &str| -> anyhow::Result<u64> {
             let file = dist.join(format!("{name}{suffix}"));
-            Ok(std::fs::metadata(&file).with_context(|| format!("{} is missing: run ./x build-spa", file.display()))?.len())
+            Ok(std::fs::metadata(&file)
+                .with_context(|| format!("{} is missing: run ./x build-spa", file.display()))?
+                .len())
         };
         files.push(FileSize { name: name.clone(), kind, raw: size("")?, gzip: size(".gz")?, brotli: size(".br")? });
     }
