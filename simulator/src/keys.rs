@@ -7,19 +7,30 @@ use crate::faults::Forgery;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use p256::pkcs8::{EncodePrivateKey, EncodePublicKey};
+use p256::pkcs8::EncodePublicKey;
 use rand::RngCore;
+use ring::rand::SystemRandom;
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::traits::PublicKeyParts;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
+/// The private half of a signing key, parsed once.
+enum Signer {
+    /// ES256 with `ring`: ~20 µs a token, against ~500 with `jsonwebtoken` (RustCrypto `p256`,
+    /// and the PKCS#8 key parsed again for every token).
+    Ecdsa(Box<EcdsaKeyPair>),
+    /// RS256 with `jsonwebtoken`.
+    Rsa(EncodingKey),
+}
+
 /// One asymmetric signing key and its public JWK.
 struct SigningKey {
     kid: String,
     alg: SigningAlg,
-    encoding: EncodingKey,
+    signer: Signer,
     jwk: Value,
     /// The public key as PEM (SubjectPublicKeyInfo), for the key-confusion fault.
     public_pem: String,
@@ -49,23 +60,28 @@ fn random_kid() -> String {
 
 fn generate(alg: SigningAlg) -> anyhow::Result<SigningKey> {
     let kid = random_kid();
-    let (encoding, jwk, public_pem) = match alg {
+    let (signer, jwk, public_pem) = match alg {
         SigningAlg::ES256 => {
-            let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
-            let point = p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&secret.public_key(), false);
-            let (x, y) = (point.x().map(|x| B64.encode(x)), point.y().map(|y| B64.encode(y)));
-            let der = secret.to_pkcs8_der()?;
+            let rng = SystemRandom::new();
+            let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+                .map_err(|_| anyhow::anyhow!("ES256 key generation failed"))?;
+            let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+                .map_err(|_| anyhow::anyhow!("ES256 key rejected by ring"))?;
+            // The uncompressed SEC1 point: 0x04 || x || y.
+            let point = pair.public_key().as_ref();
+            let (x, y) = (B64.encode(&point[1..33]), B64.encode(&point[33..65]));
+            let public_pem = pem(p256::PublicKey::from_sec1_bytes(point)?.to_public_key_der()?.as_bytes());
             (
-                EncodingKey::from_ec_der(der.as_bytes()),
+                Signer::Ecdsa(Box::new(pair)),
                 json!({"kty": "EC", "crv": "P-256", "x": x, "y": y, "use": "sig", "alg": "ES256", "kid": kid}),
-                pem(secret.public_key().to_public_key_der()?.as_bytes()),
+                public_pem,
             )
         }
         SigningAlg::RS256 => {
             let secret = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)?;
             let der = secret.to_pkcs1_der()?;
             (
-                EncodingKey::from_rsa_der(der.as_bytes()),
+                Signer::Rsa(EncodingKey::from_rsa_der(der.as_bytes())),
                 json!({
                     "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
                     "n": B64.encode(secret.n().to_bytes_be()),
@@ -76,7 +92,32 @@ fn generate(alg: SigningAlg) -> anyhow::Result<SigningKey> {
         }
         SigningAlg::HS256 => anyhow::bail!("HS256 uses the client secret, not a generated key"),
     };
-    Ok(SigningKey { kid, alg, encoding, jwk, public_pem, retired_at: None })
+    Ok(SigningKey { kid, alg, signer, jwk, public_pem, retired_at: None })
+}
+
+impl SigningKey {
+    /// A compact JWS of `claims` with this key, under a header naming `kid` (this key's own, or
+    /// another one for the spoofed-kid forgery).
+    fn sign<T: Serialize>(&self, kid: &str, claims: &T) -> anyhow::Result<String> {
+        let mut header = Header::new(algorithm(self.alg));
+        header.kid = Some(kid.to_owned());
+        match &self.signer {
+            Signer::Rsa(encoding) => Ok(jsonwebtoken::encode(&header, claims, encoding)?),
+            Signer::Ecdsa(pair) => {
+                // What `jsonwebtoken::encode` does: base64url(JSON header) "." base64url(JSON
+                // claims), signed; ES256's JWS signature is r || s (the "fixed" format).
+                let mut token = B64.encode(serde_json::to_vec(&header)?);
+                token.push('.');
+                B64.encode_string(serde_json::to_vec(claims)?, &mut token);
+                let signature = pair
+                    .sign(&SystemRandom::new(), token.as_bytes())
+                    .map_err(|_| anyhow::anyhow!("ES256 signing failed"))?;
+                token.push('.');
+                B64.encode_string(signature.as_ref(), &mut token);
+                Ok(token)
+            }
+        }
+    }
 }
 
 /// The `jsonwebtoken` algorithm for a registered algorithm.
@@ -138,18 +179,17 @@ impl KeyRing {
 
     /// Signs claims with the client's registered algorithm (HS256: with its secret).
     pub fn sign<T: Serialize>(&self, alg: SigningAlg, client_secret: &str, claims: &T) -> anyhow::Result<String> {
-        let mut header = Header::new(algorithm(alg));
-        let token = match alg {
-            SigningAlg::HS256 => {
-                jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(client_secret.as_bytes()))?
-            }
+        match alg {
+            SigningAlg::HS256 => Ok(jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                claims,
+                &EncodingKey::from_secret(client_secret.as_bytes()),
+            )?),
             _ => {
                 let key = self.active(alg).ok_or_else(|| anyhow::anyhow!("no active {alg:?} key"))?;
-                header.kid = Some(key.kid.clone());
-                jsonwebtoken::encode(&header, claims, &key.encoding)?
+                key.sign(&key.kid, claims)
             }
-        };
-        Ok(token)
+        }
     }
 
     /// Signs claims wrongly, on purpose, for a client registered with `alg`.
@@ -160,17 +200,12 @@ impl KeyRing {
         match forgery {
             Forgery::UnknownKey => {
                 let key = generate(published)?;
-                let mut header = Header::new(algorithm(published));
-                header.kid = Some(key.kid);
-                Ok(jsonwebtoken::encode(&header, claims, &key.encoding)?)
+                key.sign(&key.kid, claims)
             }
             Forgery::SpoofedKid => {
                 let published_kid =
                     self.active(published).ok_or_else(|| anyhow::anyhow!("no active {published:?} key"))?.kid.clone();
-                let key = generate(published)?;
-                let mut header = Header::new(algorithm(published));
-                header.kid = Some(published_kid);
-                Ok(jsonwebtoken::encode(&header, claims, &key.encoding)?)
+                generate(published)?.sign(&published_kid, claims)
             }
             Forgery::AlgNone => {
                 let header = B64.encode(br#"{"alg":"none","typ":"JWT"}"#);
@@ -225,4 +260,37 @@ pub fn random_token(bytes: usize) -> String {
 pub fn pkce_s256(verifier: &str) -> String {
     use sha2::Digest;
     B64.encode(sha2::Sha256::digest(verifier.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn es256_tokens_have_jsonwebtokens_header_and_verify_with_the_jwk_and_the_pem() -> anyhow::Result<()> {
+        let now = Instant::now();
+        let ring = KeyRing::generate(None, Duration::from_secs(60), now)?;
+        let claims = json!({"iss": "http://localhost", "sub": "agent", "aud": "client"});
+        let token = ring.sign(SigningAlg::ES256, "", &claims)?;
+
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = ring.active_kid(SigningAlg::ES256);
+        let parts: Vec<&str> = token.split('.').collect();
+        assert_eq!(parts[0], B64.encode(serde_json::to_vec(&header)?));
+        assert_eq!(B64.decode(parts[2])?.len(), 64, "JWS ES256 signatures are r || s");
+        assert_eq!(ring.verify_own(&token, SigningAlg::ES256, "", now), Some(claims.clone()));
+
+        let key = ring.active(SigningAlg::ES256).ok_or_else(|| anyhow::anyhow!("no ES256 key"))?;
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        let from_pem = DecodingKey::from_ec_pem(key.public_pem.as_bytes())?;
+        assert_eq!(jsonwebtoken::decode::<Value>(&token, &from_pem, &validation)?.claims, claims);
+
+        for forgery in [Forgery::UnknownKey, Forgery::SpoofedKid] {
+            let forged = ring.forge(forgery, SigningAlg::ES256, &claims)?;
+            assert_eq!(ring.verify_own(&forged, SigningAlg::ES256, "", now), None, "{forgery:?}");
+        }
+        Ok(())
+    }
 }
