@@ -366,7 +366,7 @@ pub fn table(r: &Results) -> String {
     if let Some(aged) = &r.aged {
         let _ = writeln!(
             s,
-            "\n### The simulator as it ages\n\nRust backend, memory sessions, 8 users. Every level above runs on a fresh simulator because of this.\n\n| simulator | sign-ins/s | p50 ms | p99 ms | CPU (cores) |\n|---|---:|---:|---:|---|"
+            "\n### The simulator as it ages\n\nRust backend, memory sessions, 8 users. (Each level above still starts on a fresh simulator, so that all start alike.)\n\n| simulator | sign-ins/s | p50 ms | p99 ms | CPU (cores) |\n|---|---:|---:|---:|---|"
         );
         for (label, o) in
             [("fresh".to_owned(), &aged.fresh), (format!("after {} sign-ins", aged.earlier_sign_ins), &aged.after)]
