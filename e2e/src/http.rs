@@ -2,80 +2,24 @@
 //! sign-in redirects one by one, so tests can tamper with any step.
 
 use crate::Kit;
-use anyhow::{Context, bail};
-use reqwest::header::{LOCATION, SET_COOKIE};
-use reqwest::{Client, Response, StatusCode, redirect::Policy};
-use std::sync::Arc;
+use anyhow::bail;
+pub use testkit::Answer;
 
-/// One virtual user.
-pub struct HttpAgent {
-    /// The client (cookie store, no automatic redirects).
-    pub client: Client,
-    /// Its cookie jar.
-    pub jar: Arc<reqwest::cookie::Jar>,
-}
+/// One virtual user, with the sign-in steps of the e2e kit.
+#[derive(Default)]
+pub struct HttpAgent(testkit::HttpAgent);
 
-/// The answer to one step, read in full.
-#[derive(Debug)]
-pub struct Answer {
-    /// HTTP status.
-    pub status: StatusCode,
-    /// `Location`, if any.
-    pub location: Option<String>,
-    /// Every `Set-Cookie` header.
-    pub set_cookies: Vec<String>,
-    /// The body as text.
-    pub body: String,
-}
-
-impl Answer {
-    async fn read(response: Response) -> anyhow::Result<Self> {
-        let status = response.status();
-        let location = response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let set_cookies =
-            response.headers().get_all(SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect();
-        Ok(Answer { status, location, set_cookies, body: response.text().await? })
-    }
-
-    /// The `Location` header or an error naming the step.
-    pub fn next(&self, step: &str) -> anyhow::Result<String> {
-        self.location.clone().with_context(|| format!("{step}: expected a redirect, got {} {}", self.status, self.body))
-    }
-}
-
-impl Default for HttpAgent {
-    fn default() -> Self {
-        Self::new()
+impl std::ops::Deref for HttpAgent {
+    type Target = testkit::HttpAgent;
+    fn deref(&self) -> &testkit::HttpAgent {
+        &self.0
     }
 }
 
 impl HttpAgent {
     /// A fresh user with an empty cookie jar.
     pub fn new() -> Self {
-        let jar = Arc::new(reqwest::cookie::Jar::default());
-        let client =
-            Client::builder().cookie_provider(jar.clone()).redirect(Policy::none()).build().expect("a reqwest client");
-        HttpAgent { client, jar }
-    }
-
-    /// GET `url`.
-    pub async fn get(&self, url: &str) -> anyhow::Result<Answer> {
-        Answer::read(self.client.get(url).send().await?).await
-    }
-
-    /// POST a form to `url`.
-    pub async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> anyhow::Result<Answer> {
-        Answer::read(self.client.post(url).form(form).send().await?).await
-    }
-
-    /// Cookies the jar would send to `url`.
-    pub fn cookies_for(&self, url: &str) -> String {
-        use reqwest::cookie::CookieStore;
-        url.parse()
-            .ok()
-            .and_then(|u| self.jar.cookies(&u))
-            .and_then(|v| v.to_str().ok().map(str::to_owned))
-            .unwrap_or_default()
+        Self::default()
     }
 
     /// Steps from `/auth/login` through the mire and the FI until the provider redirects to the

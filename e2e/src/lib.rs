@@ -3,7 +3,6 @@
 //! harness starts on a free port and always stops.
 
 pub mod http;
-pub mod redis;
 
 use anyhow::{Context, bail};
 use backend::settings::{SessionStoreSettings, Settings};

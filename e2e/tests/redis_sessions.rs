@@ -5,8 +5,8 @@
 use backend::settings::SessionStoreSettings;
 use e2e::Kit;
 use e2e::http::HttpAgent;
-use e2e::redis::RedisServer;
 use std::time::{Duration, Instant};
+use testkit::RedisServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_share_sessions_through_redis() -> anyhow::Result<()> {

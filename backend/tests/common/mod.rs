@@ -7,10 +7,10 @@
 
 use anyhow::{Context, bail, ensure};
 use backend::settings::{SessionStoreSettings, Settings, SigningAlg};
-use reqwest::header::{LOCATION, SET_COOKIE};
-use reqwest::{Client, StatusCode, redirect::Policy};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+#[allow(unused_imports)]
+pub use testkit::{Answer, HttpAgent, RedisServer, is_removal};
 use tokio::net::TcpListener;
 
 /// A temporary SPA `dist/` with fake files: an index, a hashed Wasm file, precompressed copies.
@@ -242,97 +242,19 @@ pub async fn serve(listener: TcpListener, settings: Settings) -> anyhow::Result<
     }))
 }
 
-/// One answer, read in full.
-#[derive(Debug)]
-pub struct Answer {
-    pub status: StatusCode,
-    pub location: Option<String>,
-    pub set_cookies: Vec<String>,
-    pub headers: reqwest::header::HeaderMap,
-    pub body: String,
-}
+/// A browser without a browser, with the sign-in steps of this harness's kit.
+pub struct Browser(HttpAgent);
 
-impl Answer {
-    async fn read(response: reqwest::Response) -> anyhow::Result<Self> {
-        let status = response.status();
-        let headers = response.headers().clone();
-        let location = headers.get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let set_cookies =
-            headers.get_all(SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect();
-        Ok(Answer { status, location, set_cookies, headers, body: response.text().await? })
+impl std::ops::Deref for Browser {
+    type Target = HttpAgent;
+    fn deref(&self) -> &HttpAgent {
+        &self.0
     }
-
-    /// The `Location` header, or an error naming the step.
-    pub fn next(&self, step: &str) -> anyhow::Result<String> {
-        self.location.clone().with_context(|| format!("{step}: expected a redirect, got {} {}", self.status, self.body))
-    }
-
-    /// A header as text.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// The body as JSON.
-    pub fn json(&self) -> anyhow::Result<serde_json::Value> {
-        serde_json::from_str(&self.body).with_context(|| format!("not JSON ({}): {}", self.status, self.body))
-    }
-
-    /// Asserts an error page or JSON error with this status and stable name.
-    pub fn expect_error(&self, status: u16, name: &str) -> anyhow::Result<()> {
-        ensure!(
-            self.status.as_u16() == status && self.body.contains(name),
-            "expected {status} {name}, got {} {}",
-            self.status,
-            self.body
-        );
-        ensure!(
-            !self.set_cookies.iter().any(|c| !is_removal(c)),
-            "a failure set a session cookie: {:?}",
-            self.set_cookies
-        );
-        Ok(())
-    }
-}
-
-/// Whether a `Set-Cookie` only removes a cookie.
-pub fn is_removal(set_cookie: &str) -> bool {
-    set_cookie.contains("Max-Age=0") || set_cookie.to_ascii_lowercase().contains("expires=thu, 01 jan 1970")
-}
-
-/// A browser without a browser.
-pub struct Browser {
-    pub client: Client,
-    pub jar: Arc<reqwest::cookie::Jar>,
 }
 
 impl Browser {
     pub fn new() -> Self {
-        let jar = Arc::new(reqwest::cookie::Jar::default());
-        let client = Client::builder()
-            .cookie_provider(jar.clone())
-            .redirect(Policy::none())
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .unwrap_or_default();
-        Browser { client, jar }
-    }
-
-    pub async fn get(&self, url: &str) -> anyhow::Result<Answer> {
-        Answer::read(self.client.get(url).send().await?).await
-    }
-
-    pub async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> anyhow::Result<Answer> {
-        Answer::read(self.client.post(url).form(form).send().await?).await
-    }
-
-    /// The cookies the jar would send to `url`.
-    pub fn cookies_for(&self, url: &str) -> String {
-        use reqwest::cookie::CookieStore;
-        url.parse()
-            .ok()
-            .and_then(|u| self.jar.cookies(&u))
-            .and_then(|v| v.to_str().ok().map(str::to_owned))
-            .unwrap_or_default()
+        Browser(HttpAgent::new())
     }
 
     /// The value of the session cookie this jar holds for the kit.
@@ -410,78 +332,6 @@ pub async fn serve_elsewhere(settings: Settings) -> anyhow::Result<(String, toki
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
     let addr = listener.local_addr()?;
     Ok((format!("http://{addr}/"), serve(listener, settings).await?))
-}
-
-/// Debian's `redis-server` on a free loopback port without persistence, owned by the test:
-/// killed when dropped, even after a failed assertion. It can be stopped and started again on
-/// the same port (an outage).
-pub struct RedisServer {
-    /// Its port on 127.0.0.1.
-    pub port: u16,
-    child: Option<std::process::Child>,
-}
-
-impl RedisServer {
-    /// Starts it and waits until it answers `PING`.
-    pub fn start() -> anyhow::Result<Self> {
-        let port = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port();
-        let mut server = RedisServer { port, child: None };
-        server.resume()?;
-        Ok(server)
-    }
-
-    /// `redis://127.0.0.1:<port>`.
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// Kills the server.
-    pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Starts it (again) on its port and polls until it answers `PING` (no fixed sleep).
-    pub fn resume(&mut self) -> anyhow::Result<()> {
-        use std::io::{Read, Write};
-        let binary = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "/usr/bin/redis-server".into());
-        let child = std::process::Command::new(&binary)
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .with_context(|| format!("cannot start {binary}"))?;
-        self.child = Some(child);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            let pong = std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).and_then(|mut stream| {
-                stream.set_read_timeout(Some(std::time::Duration::from_secs(1)))?;
-                stream.write_all(b"PING\r\n")?;
-                let mut reply = [0u8; 5];
-                stream.read_exact(&mut reply)?;
-                Ok(&reply == b"+PONG")
-            });
-            if matches!(pong, Ok(true)) {
-                return Ok(());
-            }
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                bail!("redis-server exited at start ({status}) on port {}", self.port);
-            }
-            if std::time::Instant::now() > deadline {
-                bail!("redis-server did not answer PING on port {} within 10 s", self.port);
-            }
-            std::thread::yield_now();
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 /// Everything logged on this thread while the guard lives (use a current-thread runtime so the
