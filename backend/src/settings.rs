@@ -105,9 +105,9 @@ pub struct SessionSettings {
     pub idle_timeout_minutes: u64,
     /// Absolute lifetime (hours), aligned with AgentConnect's 12 hours.
     pub absolute_hours: u64,
-    /// Sessions kept in process memory: all of them with the `memory` store (beyond this, the
-    /// least used are dropped), the most used in front of SQLite. Redis has no local copy, since
-    /// another instance may change a session.
+    /// Sessions kept in process memory: all of them with the `memory` store (beyond this, moka's
+    /// TinyLFU policy drops some), the most used in front of SQLite. Redis has no local copy,
+    /// since another instance may change a session.
     pub cache_capacity: u64,
 }
 
