@@ -26,6 +26,22 @@ pub fn fake_spa() -> anyhow::Result<tempfile::TempDir> {
     Ok(dir)
 }
 
+/// A listener on a free loopback port, a fake SPA, and default settings for them with sessions
+/// in memory.
+async fn loopback_settings() -> anyhow::Result<(TcpListener, SocketAddr, tempfile::TempDir, Settings)> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+    let addr = listener.local_addr()?;
+    let spa = fake_spa()?;
+    let mut settings = Settings {
+        listen: addr,
+        public_url: format!("http://{addr}/").parse()?,
+        spa_dir: spa.path().to_owned(),
+        ..Settings::default()
+    };
+    settings.session.store = SessionStoreSettings::Memory;
+    Ok((listener, addr, spa, settings))
+}
+
 /// The backend and the simulator on loopback.
 pub struct Kit {
     /// `http://127.0.0.1:<port>/`.
@@ -59,16 +75,7 @@ impl Kit {
 
     /// Lets the test adjust the settings (algorithm, store…) before anything starts.
     pub async fn start_with(configure: impl FnOnce(&mut Settings)) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-        let addr = listener.local_addr()?;
-        let spa = fake_spa()?;
-        let mut settings = Settings {
-            listen: addr,
-            public_url: format!("http://{addr}/").parse()?,
-            spa_dir: spa.path().to_owned(),
-            ..Settings::default()
-        };
-        settings.session.store = SessionStoreSettings::Memory;
+        let (listener, addr, spa, mut settings) = loopback_settings().await?;
         configure(&mut settings);
         let (simulator, relay) = spawn_simulator(&mut settings).await?;
         let server = serve(listener, settings.clone()).await?;
@@ -77,16 +84,7 @@ impl Kit {
 
     /// ES256 over a [`tower_sessions::MemoryStore`] the test can read (`kit.store`).
     pub async fn start_with_visible_store() -> anyhow::Result<Self> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-        let addr = listener.local_addr()?;
-        let spa = fake_spa()?;
-        let mut settings = Settings {
-            listen: addr,
-            public_url: format!("http://{addr}/").parse()?,
-            spa_dir: spa.path().to_owned(),
-            ..Settings::default()
-        };
-        settings.session.store = SessionStoreSettings::Memory;
+        let (listener, addr, spa, mut settings) = loopback_settings().await?;
         let (simulator, relay) = spawn_simulator(&mut settings).await?;
         let store = tower_sessions::MemoryStore::default();
         let router = backend::App::new(settings.clone())?.router_with_store(store.clone());
