@@ -1,6 +1,6 @@
 //! The JSON the backend-for-frontend serves to the SPA.
 
-use crate::{AgentClaims, Brand};
+use crate::{Acr, AgentClaims, Amr, Brand};
 use serde::{Deserialize, Serialize};
 
 /// `GET /api/me`: the signed-in agent. Never holds a token.
@@ -9,9 +9,9 @@ pub struct Me {
     /// The agent's claims.
     pub claims: AgentClaims,
     /// The level of assurance from the ID token.
-    pub acr: Option<String>,
-    /// Authentication methods from the ID token, when requested.
-    pub amr: Vec<String>,
+    pub acr: Option<Acr>,
+    /// Authentication methods from the ID token.
+    pub amr: Vec<Amr>,
     /// When the session ends at the latest (Unix seconds).
     pub expires_at: i64,
     /// The brand the kit is configured with.
@@ -32,15 +32,25 @@ pub struct LogoutResponse {
 pub struct PublicConfig {
     /// Which button to show.
     pub brand: Brand,
+    /// Where agents get help (an email address or a URL), shown on every error page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support: Option<String>,
 }
 
 /// Every error the backend answers with, as JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
-    /// A stable machine-readable name (`unauthenticated`, `csrf`…).
+    /// A stable machine-readable name (`unauthenticated`, `csrf`, `insufficient_level`…).
     pub error: String,
-    /// A sentence a person understands.
+    /// A sentence a person understands (English).
     pub message: String,
+    /// The same sentence in French.
+    #[serde(default)]
+    pub message_fr: String,
+    /// For `insufficient_level`: where to send the browser to sign in again at the required
+    /// level (step-up), keeping the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_up: Option<String>,
 }
 
 /// The header every state-changing call must carry (anti-forgery).

@@ -2,6 +2,7 @@
 //! real FI directories send (a malformed optional claim becomes "not provided", never an error).
 
 use serde::{Deserialize, Deserializer, Serialize};
+use crate::Role;
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -85,7 +86,8 @@ impl<'de> Deserialize<'de> for Siren {
 /// left out of its JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentClaims {
-    /// Opaque subject, specific to this FS and to the FI.
+    /// Opaque subject, stable per (identity provider, service): the key to reconcile an agent
+    /// with a local account.
     pub sub: String,
     /// First names, separated by spaces.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -93,7 +95,7 @@ pub struct AgentClaims {
     /// Usage family name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usual_name: Option<String>,
-    /// Professional email: the key for account reconciliation.
+    /// Professional email. It can change: reconcile accounts on `sub`, not on email.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Identifier at the FI.
@@ -105,6 +107,9 @@ pub struct AgentClaims {
     /// Company number, when present and well formed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub siren: Option<Siren>,
+    /// The organisation's name (ProConnect), returned with `siret`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub organization_label: Option<String>,
     /// Ministry / directorate / service.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organizational_unit: Option<String>,
@@ -128,7 +133,10 @@ pub struct AgentClaims {
     /// The level the FI reported.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idp_acr: Option<String>,
-    /// ProConnect: FS-specific object.
+    /// Whether the agent belongs to a public organisation (ProConnect; empty when not granted).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub roles: Vec<Role>,
+    /// Service-specific object (`{}` when empty).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom: Option<Value>,
 }
@@ -156,6 +164,7 @@ impl AgentClaims {
             uid: text("uid"),
             siret: text("siret").and_then(|v| Siret::parse(&v).ok()),
             siren: text("siren").and_then(|v| Siren::parse(&v).ok()),
+            organization_label: text("organization_label"),
             organizational_unit: text("organizational_unit"),
             belonging_population: text("belonging_population"),
             phone_number: text("phone_number"),
@@ -163,6 +172,11 @@ impl AgentClaims {
             chorusdt_societe: text("chorusdt:societe"),
             idp_id: text("idp_id"),
             idp_acr: text("idp_acr"),
+            roles: claims
+                .get("roles")
+                .and_then(Value::as_array)
+                .map(|roles| roles.iter().filter_map(Value::as_str).map(Role::parse).collect())
+                .unwrap_or_default(),
             custom: claims.get("custom").filter(|v| v.is_object()).cloned(),
             sub,
         })
@@ -204,6 +218,8 @@ mod tests {
             "phone_number": null,
             "email": "not-an-email",
             "custom": "not an object",
+            "roles": ["agent_public", 3, "agent_public_etat"],
+            "organization_label": "",
         })))
         .expect("sub is present");
         assert_eq!(claims.given_name.as_deref(), Some("Angela Claire"));
@@ -213,6 +229,10 @@ mod tests {
         assert_eq!(claims.phone_number, None);
         assert_eq!(claims.email, None);
         assert_eq!(claims.custom, None);
+        assert_eq!(claims.roles, vec![Role::AgentPublic, Role::AgentPublicEtat]);
+        assert_eq!(claims.organization_label, None);
+        let no_roles = AgentClaims::from_userinfo(&object(json!({"sub": "a", "roles": "agent_public"}))).expect("sub");
+        assert!(no_roles.roles.is_empty());
     }
 
     #[test]

@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Brand {
-    /// The historical brand.
-    #[default]
+    /// The legacy brand, with its 2024 visual checklist.
     AgentConnect,
-    /// The successor brand (late 2024).
+    /// Today's brand (the default).
+    #[default]
     ProConnect,
 }
 
@@ -27,6 +27,22 @@ impl Brand {
         match self {
             Brand::AgentConnect => "https://agentconnect.gouv.fr/",
             Brand::ProConnect => "https://www.proconnect.gouv.fr/",
+        }
+    }
+
+    /// The text of the link under the button.
+    pub fn info_text(self) -> &'static str {
+        match self {
+            Brand::AgentConnect => "Qu’est-ce que AgentConnect ?",
+            Brand::ProConnect => "Qu’est-ce que ProConnect ?",
+        }
+    }
+
+    /// The `title` of the link under the button (it opens a new window).
+    pub fn info_title(self) -> &'static str {
+        match self {
+            Brand::AgentConnect => "Qu’est-ce que AgentConnect ? - nouvelle fenêtre",
+            Brand::ProConnect => "Qu’est-ce que ProConnect ? - nouvelle fenêtre",
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Scopes of the contract (§5) and the claims each one grants.
+//! Scopes of the contract (§5, and those ProConnect added) and the claims each one grants.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -16,18 +16,20 @@ pub enum Scope {
     Uid,
     Siret,
     Siren,
+    OrganizationLabel,
     OrganizationalUnit,
     BelongingPopulation,
     Phone,
     Chorusdt,
     IdpId,
     IdpAcr,
+    Roles,
     Custom,
 }
 
 impl Scope {
     /// Every scope, in the contract's order.
-    pub const ALL: [Scope; 14] = [
+    pub const ALL: [Scope; 16] = [
         Scope::Openid,
         Scope::GivenName,
         Scope::UsualName,
@@ -35,12 +37,14 @@ impl Scope {
         Scope::Uid,
         Scope::Siret,
         Scope::Siren,
+        Scope::OrganizationLabel,
         Scope::OrganizationalUnit,
         Scope::BelongingPopulation,
         Scope::Phone,
         Scope::Chorusdt,
         Scope::IdpId,
         Scope::IdpAcr,
+        Scope::Roles,
         Scope::Custom,
     ];
 
@@ -54,12 +58,14 @@ impl Scope {
             Scope::Uid => "uid",
             Scope::Siret => "siret",
             Scope::Siren => "siren",
+            Scope::OrganizationLabel => "organization_label",
             Scope::OrganizationalUnit => "organizational_unit",
             Scope::BelongingPopulation => "belonging_population",
             Scope::Phone => "phone",
             Scope::Chorusdt => "chorusdt",
             Scope::IdpId => "idp_id",
             Scope::IdpAcr => "idp_acr",
+            Scope::Roles => "roles",
             Scope::Custom => "custom",
         }
     }
@@ -77,10 +83,12 @@ impl Scope {
                 Scope::Uid => &"uid",
                 Scope::Siret => &"siret",
                 Scope::Siren => &"siren",
+                Scope::OrganizationLabel => &"organization_label",
                 Scope::OrganizationalUnit => &"organizational_unit",
                 Scope::BelongingPopulation => &"belonging_population",
                 Scope::IdpId => &"idp_id",
                 Scope::IdpAcr => &"idp_acr",
+                Scope::Roles => &"roles",
                 _ => &"custom",
             }),
         }
