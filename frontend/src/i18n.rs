@@ -1,6 +1,7 @@
 //! French (default) and English texts, chosen from the browser's language and a switch.
 
 use leptos::prelude::*;
+use shared::Bilingual;
 
 /// A supported language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,9 +62,14 @@ pub fn lang() -> Lang {
 }
 
 /// Picks the text for the current language.
-pub fn t(fr: &'static str, en: &'static str) -> &'static str {
+pub fn t<'a>(fr: &'a str, en: &'a str) -> &'a str {
     match lang() {
         Lang::Fr => fr,
         Lang::En => en,
     }
+}
+
+/// Picks a [`Bilingual`] text's version for the current language.
+pub fn tr(text: &Bilingual) -> String {
+    t(&text.fr, &text.en).to_owned()
 }

@@ -1,9 +1,11 @@
-//! The Leptos SPA of the AgentConnect kit, and components other Leptos apps can reuse:
-//! [`components::ConnectButton`] (the official AgentConnect / ProConnect button with its
-//! "Qu'est-ce que…" link), [`components::Divider`] (the "OU" separator) and the pages.
+//! The Leptos SPA of the ProConnect kit (AgentConnect remains as a legacy brand), and components
+//! other Leptos apps can reuse: [`components::ConnectButton`] (the official ProConnect /
+//! AgentConnect button with its "Qu’est-ce que…" link), [`components::Divider`] (the legacy "OU"
+//! separator), [`components::SupportContact`] and the pages.
 
 pub mod api;
 pub mod components;
+pub mod config;
 pub mod i18n;
 pub mod pages;
 
@@ -12,10 +14,18 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-/// The whole application: header, routes, footer.
+/// The whole application: header, routes, footer. Loads `/api/config` once for every page.
 #[component]
 pub fn App() -> impl IntoView {
     i18n::provide_language();
+    config::provide_config();
+    let brand = config::use_brand();
+    // The window's title names the configured brand (ProConnect until the configuration says otherwise).
+    Effect::new(move |_| {
+        if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+            document.set_title(&format!("Kit {}", brand.get().name()));
+        }
+    });
     view! {
         <Router>
             <Header/>

@@ -1,20 +1,25 @@
-//! The official AgentConnect / ProConnect button (contract §8), with the "Qu'est-ce que…" link
-//! 8 px below it and the optional intro sentence.
+//! The official ProConnect / AgentConnect button, with the "Qu’est-ce que…" link 8 px below it
+//! and the optional intro sentence.
 
 use leptos::prelude::*;
 use shared::Brand;
 
-/// The intro sentence the contract asks for when other sign-in methods coexist.
+/// The intro sentence the 2024 AgentConnect checklist asks for when other sign-in methods coexist.
 pub const INTRO: &str = "AgentConnect vous permet d’accéder à de nombreux services en ligne en utilisant l’un de vos comptes professionnels existants.";
 
 /// The official sign-in button for `brand`, leading to `href` (usually `/auth/login`).
 ///
-/// - AgentConnect: the official 206×60 artwork (`#000091`, hover `#1212ff`).
-/// - ProConnect: the DSFR `fr-connect--pro` button.
+/// - ProConnect (today's brand): the DSFR `fr-connect fr-connect--pro` button, 214×56 px,
+///   `#000091`, hover `#1212ff` (`style.css` pins the box and colours), and below it the link
+///   [`Brand::info_text`] to [`Brand::info_url`] with `title` [`Brand::info_title`] and
+///   `rel="noopener noreferrer"`, as ProConnect's documentation asks.
+/// - AgentConnect (legacy): the official 206×60 artwork (`#000091`, hover `#1212ff`) and the 2024
+///   checklist's link "Qu’est-ce qu’AgentConnect ?" (`rel="noopener"`).
 ///
 /// Both have the accessible name "S’identifier avec <brand>", a visible keyboard focus (DSFR),
-/// and the information link opening the official site in a new window. Set `intro` when other
-/// sign-in methods sit beside it; `busy` shows a loading, disabled state.
+/// and the information link opening the official site in a new window. Set `intro` to show the
+/// intro sentence above the button (the 2024 AgentConnect checklist's, with the brand's name);
+/// `busy` shows a loading, disabled state.
 #[component]
 pub fn ConnectButton(
     /// Which brand to show.
@@ -30,9 +35,11 @@ pub fn ConnectButton(
     busy: Signal<bool>,
 ) -> impl IntoView {
     let name = brand.name();
-    let (info_text, info_url) = match brand {
-        Brand::AgentConnect => ("Qu’est-ce qu’AgentConnect ?", brand.info_url()),
-        Brand::ProConnect => ("Qu’est-ce que ProConnect ?", brand.info_url()),
+    let (info_text, info_title, info_rel) = match brand {
+        Brand::AgentConnect => {
+            ("Qu’est-ce qu’AgentConnect ?", "Qu’est-ce qu’AgentConnect ? - nouvelle fenêtre", "noopener")
+        }
+        Brand::ProConnect => (brand.info_text(), brand.info_title(), "noopener noreferrer"),
     };
     let intro_text = match brand {
         Brand::AgentConnect => INTRO.to_owned(),
@@ -66,8 +73,8 @@ pub fn ConnectButton(
             {intro.then(|| view! { <p class="fr-text--md fr-mb-2w connect-intro">{intro_text}</p> })}
             {button}
             <p class="connect-info">
-                <a id="connect-info-link" href=info_url target="_blank" rel="noopener"
-                   title=format!("{info_text} - nouvelle fenêtre")>{info_text}</a>
+                <a id="connect-info-link" href=brand.info_url() target="_blank" rel=info_rel
+                   title=info_title>{info_text}</a>
             </p>
         </div>
     }

@@ -1,11 +1,15 @@
-//! The DSFR header (with the language switch) and footer.
+//! The DSFR header (with the language switch) and footer, named after the configured brand.
 
+use crate::config::use_brand;
 use crate::i18n::{Lang, Language, t};
 use leptos::prelude::*;
+use shared::Brand;
 
-/// The DSFR header: Marianne block, service name, language switch.
+/// The DSFR header: Marianne block, service name ("Kit ProConnect" or "Kit AgentConnect", after
+/// [`use_brand`]), language switch.
 #[component]
 pub fn Header() -> impl IntoView {
+    let brand = use_brand();
     let language = use_context::<Language>();
     let switch = move |_| {
         if let Some(Language(lang)) = language {
@@ -24,8 +28,14 @@ pub fn Header() -> impl IntoView {
                                 </div>
                             </div>
                             <div class="fr-header__service">
-                                <a href="/" title=move || t("Accueil - Kit AgentConnect", "Home - AgentConnect kit")>
-                                    <p class="fr-header__service-title">{move || t("Kit AgentConnect", "AgentConnect kit")}</p>
+                                <a href="/" title=move || {
+                                    let b = brand.get().name();
+                                    t(&format!("Accueil - Kit {b}"), &format!("Home - {b} kit")).to_owned()
+                                }>
+                                    <p class="fr-header__service-title" id="service-title">{move || {
+                                        let b = brand.get().name();
+                                        t(&format!("Kit {b}"), &format!("{b} kit")).to_owned()
+                                    }}</p>
                                 </a>
                                 <p class="fr-header__service-tagline">
                                     {move || t("Démonstration d’une application monopage", "Single-page app demonstration")}
@@ -47,9 +57,10 @@ pub fn Header() -> impl IntoView {
     }
 }
 
-/// The DSFR footer.
+/// The DSFR footer. Under ProConnect it names ProConnect only.
 #[component]
 pub fn Footer() -> impl IntoView {
+    let brand = use_brand();
     view! {
         <footer class="fr-footer" role="contentinfo" id="footer">
             <div class="fr-container">
@@ -61,8 +72,12 @@ pub fn Footer() -> impl IntoView {
                     </div>
                     <div class="fr-footer__content">
                         <p class="fr-footer__content-desc">
-                            {move || t("Kit libre pour intégrer AgentConnect et ProConnect à une application monopage.",
-                                       "Open-source kit to add AgentConnect and ProConnect to a single-page app.")}
+                            {move || match brand.get() {
+                                Brand::ProConnect => t("Kit libre pour intégrer ProConnect à une application monopage.",
+                                                       "Open-source kit to add ProConnect to a single-page app."),
+                                Brand::AgentConnect => t("Kit libre pour intégrer AgentConnect et ProConnect à une application monopage.",
+                                                         "Open-source kit to add AgentConnect and ProConnect to a single-page app."),
+                            }}
                         </p>
                     </div>
                 </div>

@@ -1,9 +1,55 @@
-//! The signed-in agent's profile: every claim labelled, missing ones shown as not provided.
+//! The signed-in agent's profile: every claim labelled, missing ones shown as not provided; the
+//! level (`acr`) in plain words, whether it proves a second factor, and a way to step up.
 
 use crate::api;
 use crate::i18n::{lang, t};
 use leptos::prelude::*;
-use shared::Me;
+use shared::{Acr, Brand, Me};
+
+/// Where to re-authenticate at a two-factor level and come back to `return_to` (a path on this
+/// site), keeping the session: `/auth/login?acr=two-factor&return_to=…`.
+pub fn step_up_href(return_to: &str) -> String {
+    let return_to = if api::is_local_path(return_to) { return_to } else { "/" };
+    format!("/auth/login?acr=two-factor&return_to={}", js_sys::encode_uri_component(return_to))
+}
+
+/// The path of the page being shown (`/` when unknown).
+fn current_path() -> String {
+    web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_else(|| "/".to_owned())
+}
+
+/// The level row: `#claim-acr` holds the short name alone (`eidas1-mfa`), `#claim-acr-description`
+/// what it means, then `#claim-two-factor` says whether it proves a second factor
+/// (`data-two-factor="true|false"`).
+fn level_rows(acr: Option<Acr>) -> impl IntoView {
+    let two_factor = acr.as_ref().is_some_and(Acr::is_two_factor);
+    let level = match acr {
+        Some(acr) => {
+            let (fr, en) = acr.describe();
+            view! {
+                <dd>
+                    <span id="claim-acr" title=acr.as_str().to_owned()>{acr.short_name().to_owned()}</span>" — "
+                    <span id="claim-acr-description">{move || t(fr, en)}</span>
+                </dd>
+            }
+            .into_any()
+        }
+        None => view! { <dd><span id="claim-acr" class="not-provided">{move || t("Non fourni", "Not provided")}</span></dd> }
+            .into_any(),
+    };
+    view! {
+        <dt>{move || t("Niveau (acr)", "Level (acr)")}</dt>
+        {level}
+        <dt>{move || t("Second facteur", "Second factor")}</dt>
+        <dd id="claim-two-factor" data-two-factor=if two_factor { "true" } else { "false" }>
+            {if two_factor {
+                view! { <span class="fr-badge fr-badge--success fr-badge--sm">{move || t("Oui, connexion à deux facteurs", "Yes, two-factor sign-in")}</span> }.into_any()
+            } else {
+                view! { <span class="fr-badge fr-badge--sm">{move || t("Non", "No")}</span> }.into_any()
+            }}
+        </dd>
+    }
+}
 
 fn claim_row(label: &'static str, label_en: &'static str, id: &'static str, value: Option<String>) -> impl IntoView {
     view! {
@@ -20,14 +66,18 @@ fn local_time(unix_seconds: i64) -> String {
     date.to_locale_string(lang().tag(), &wasm_bindgen::JsValue::UNDEFINED).into()
 }
 
-/// The profile page.
+/// The profile page: identity claims (`#claims`: `#claim-given-name`, `#claim-email`,
+/// `#claim-organization-label`, `#claim-roles`…), the sign-in (`#session`: `#claim-idp`,
+/// `#claim-acr`, `#claim-acr-description`, `#claim-two-factor`, `#claim-amr`, `#claim-sub`,
+/// `#session-expiry`), under ProConnect a step-up link (`#step-up`) when the level is not
+/// two-factor, and the sign-out button (`#sign-out`).
 #[component]
 pub fn Profile(
     /// The agent, from `/api/me`.
     me: Me,
 ) -> impl IntoView {
     let busy = RwSignal::new(false);
-    let failure = RwSignal::new(None::<String>);
+    let failure = RwSignal::new(None::<shared::Bilingual>);
     let csrf = me.csrf_token.clone();
     let sign_out = move |_| {
         busy.set(true);
@@ -36,6 +86,7 @@ pub fn Profile(
             match api::logout(&csrf).await {
                 Ok(redirect) => api::navigate(&redirect),
                 Err(api::ApiFailure::SignedOut) => api::navigate("/"),
+                Err(api::ApiFailure::StepUp(_)) => {}
                 Err(api::ApiFailure::Other(message)) => {
                     failure.set(Some(message));
                     busy.set(false);
@@ -43,13 +94,31 @@ pub fn Profile(
             }
         });
     };
+    let brand = me.brand;
+    let two_factor = me.acr.as_ref().is_some_and(Acr::is_two_factor);
     let c = me.claims;
+    let roles = (!c.roles.is_empty()).then(|| c.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "));
+    let amr = (!me.amr.is_empty()).then(|| me.amr.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", "));
     let full_name =
         format!("{} {}", c.given_name.clone().unwrap_or_default(), c.usual_name.clone().unwrap_or_default());
     let expires = me.expires_at;
     view! {
         <h1 id="welcome">{move || t("Bonjour", "Hello")}" "{full_name.trim().to_owned()}</h1>
-        <p class="fr-text--lead">{move || t("Vous êtes connecté avec AgentConnect.", "You are signed in with AgentConnect.")}</p>
+        <p class="fr-text--lead" id="signed-in-with">{move || {
+            let b = brand.name();
+            t(&format!("Vous êtes connecté avec {b}."), &format!("You are signed in with {b}.")).to_owned()
+        }}</p>
+        // Step-up (ProConnect only: the 2024 AgentConnect platform knows no two-factor level).
+        {(brand == Brand::ProConnect && !two_factor).then(|| view! {
+            <div class="fr-callout fr-mb-4w" id="step-up-callout">
+                <p class="fr-callout__text" id="step-up-explanation">{move || t(
+                    "Votre connexion n’utilise pas de second facteur. Si une démarche demande une connexion plus sûre, reconnectez-vous avec un second facteur (application d’authentification, clé de sécurité…) : vous restez connecté.",
+                    "Your sign-in does not use a second factor. If a task needs a stronger sign-in, sign in again with a second factor (authenticator app, security key…): you stay signed in.")}</p>
+                <a class="fr-btn" id="step-up" rel="external" href=step_up_href(&current_path())>
+                    {move || t("Se reconnecter avec un second facteur", "Sign in again with a second factor")}
+                </a>
+            </div>
+        })}
         <div class="fr-grid-row fr-grid-row--gutters">
             <div class="fr-col-12 fr-col-md-7">
                 <h2 class="fr-h4">{move || t("Votre identité", "Your identity")}</h2>
@@ -58,6 +127,7 @@ pub fn Profile(
                     {claim_row("Nom d’usage", "Usual name", "claim-usual-name", c.usual_name)}
                     {claim_row("Adresse électronique", "Email", "claim-email", c.email)}
                     {claim_row("Identifiant chez le fournisseur", "Identifier at the provider", "claim-uid", c.uid)}
+                    {claim_row("Organisation", "Organisation", "claim-organization-label", c.organization_label)}
                     {claim_row("SIRET", "SIRET", "claim-siret", c.siret.map(|s| s.to_string()))}
                     {claim_row("SIREN", "SIREN", "claim-siren", c.siren.map(|s| s.to_string()))}
                     {claim_row("Service", "Organizational unit", "claim-organizational-unit", c.organizational_unit)}
@@ -65,20 +135,25 @@ pub fn Profile(
                     {claim_row("Téléphone", "Phone", "claim-phone", c.phone_number)}
                     {claim_row("Matricule Chorus DT", "Chorus DT number", "claim-chorusdt-matricule", c.chorusdt_matricule)}
                     {claim_row("Société Chorus DT", "Chorus DT company", "claim-chorusdt-societe", c.chorusdt_societe)}
+                    <dt>{move || t("Rôles", "Roles")}</dt>
+                    {match roles {
+                        Some(roles) => view! { <dd id="claim-roles">{roles}</dd> }.into_any(),
+                        None => view! { <dd id="claim-roles" class="not-provided">{move || t("Aucun", "None")}</dd> }.into_any(),
+                    }}
                 </dl>
             </div>
             <div class="fr-col-12 fr-col-md-5">
                 <h2 class="fr-h4">{move || t("Votre connexion", "Your sign-in")}</h2>
                 <dl class="claims" id="session">
                     {claim_row("Fournisseur d’identité", "Identity provider", "claim-idp", c.idp_id)}
-                    {claim_row("Niveau (acr)", "Level (acr)", "claim-acr", me.acr)}
-                    {claim_row("Méthodes (amr)", "Methods (amr)", "claim-amr", (!me.amr.is_empty()).then(|| me.amr.join(", ")))}
+                    {level_rows(me.acr)}
+                    {claim_row("Méthodes (amr)", "Methods (amr)", "claim-amr", amr)}
                     {claim_row("Identifiant (sub)", "Subject (sub)", "claim-sub", Some(c.sub))}
                     <dt>{move || t("Fin de session", "Session ends")}</dt>
                     <dd id="session-expiry">{move || local_time(expires)}</dd>
                 </dl>
                 {move || failure.get().map(|message| view! {
-                    <div class="fr-alert fr-alert--error fr-alert--sm fr-mb-2w" role="alert"><p>{message}</p></div>
+                    <div class="fr-alert fr-alert--error fr-alert--sm fr-mb-2w" role="alert"><p>{move || crate::i18n::tr(&message)}</p></div>
                 })}
                 <button class="fr-btn fr-btn--secondary" id="sign-out" on:click=sign_out disabled=move || busy.get()
                         aria-busy=move || busy.get().then_some("true")>

@@ -1,50 +1,77 @@
-//! The sign-in page: the official button first, the "OU" divider, then another method (demo).
+//! The sign-in page: the official button first, then another method (demo). Under the legacy
+//! AgentConnect brand, the 2024 checklist's intro sentence and "OU" divider.
 
-use crate::components::{ConnectButton, Divider};
-use crate::i18n::t;
+use crate::components::{ConnectButton, Divider, SupportContact};
+use crate::config::forced_brand;
+use crate::i18n::{t, tr};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use shared::Brand;
+use shared::{Brand, CallbackError};
 
-/// The brand forced by the demo's `?marque=agentconnect|proconnect`, if any.
-fn forced_brand() -> Option<Brand> {
-    match use_query_map().get_untracked().get("marque").as_deref() {
-        Some("proconnect") => Some(Brand::ProConnect),
-        Some("agentconnect") => Some(Brand::AgentConnect),
-        _ => None,
+/// The notice `?notice=<CallbackError::name()>` explained (`#notice`): its title
+/// (`#notice-title`), what happened (`#notice-happened`), what to do (`#notice-to-do`) and the
+/// support contact when the agent needs help. An informational notice when the agent caused it
+/// (cancelled, no session), a warning otherwise.
+#[component]
+pub fn SignInNotice(
+    /// The notice's name, e.g. `access_denied.cancelled`, `login_required`, `access_denied`.
+    #[prop(into)]
+    name: String,
+    /// The brand the texts name.
+    brand: Brand,
+    /// The support contact (an email address or a URL).
+    #[prop(optional, into)]
+    support: Signal<Option<String>>,
+) -> impl IntoView {
+    let error = CallbackError::from_name(&name);
+    let explanation = error.explain(brand);
+    let (kind, role) = if error.is_users_choice() { ("info", "status") } else { ("warning", "alert") };
+    let (title, happened, to_do) = (explanation.title, explanation.happened, explanation.to_do);
+    view! {
+        <div class=format!("fr-alert fr-alert--{kind} fr-mb-3w") id="notice" role=role data-notice=name>
+            <h2 class="fr-alert__title" id="notice-title">{move || tr(&title)}</h2>
+            <p id="notice-happened">{move || tr(&happened)}</p>
+            <p id="notice-to-do">{move || tr(&to_do)}</p>
+            {explanation.contact_support.then(|| view! { <SupportContact contact=support/> })}
+        </div>
     }
 }
 
-/// Sign-in page, with the notice `?notice=access_denied|login_required` explained.
+/// Sign-in page, with the notice `?notice=…` (a [`CallbackError::name`]) explained.
 #[component]
 pub fn SignIn(
     /// The configured brand (from `/api/config`); the demo's `?marque=` overrides it.
     #[prop(optional)]
     brand: Brand,
+    /// The service's support contact (from `/api/config`).
+    #[prop(optional, into)]
+    support: Signal<Option<String>>,
 ) -> impl IntoView {
     let query = use_query_map();
-    let notice = move || query.get().get("notice");
+    let notice = move || query.get().get("notice").filter(|n| !n.is_empty());
     let busy = RwSignal::new(false);
     let brand = forced_brand().unwrap_or(brand);
+    let legacy = brand == Brand::AgentConnect;
     view! {
         <div class="fr-grid-row fr-grid-row--center">
             <div class="fr-col-12 fr-col-md-8 fr-col-lg-6">
                 <h1>{move || t("Connexion", "Sign in")}</h1>
-                {move || notice().map(|notice| {
-                    let text = match notice.as_str() {
-                        "access_denied" => t("Vous avez annulé la connexion. Vous pouvez réessayer quand vous le souhaitez.",
-                                             "You cancelled the sign-in. You can try again whenever you like."),
-                        "login_required" => t("Aucune session AgentConnect n’est ouverte : identifiez-vous ci-dessous.",
-                                              "No AgentConnect session is open: please sign in below."),
-                        _ => t("La connexion n’a pas abouti. Veuillez réessayer.", "The sign-in did not complete. Please try again."),
-                    };
-                    view! { <div class="fr-alert fr-alert--info fr-alert--sm fr-mb-3w" id="notice" role="status"><p>{text}</p></div> }
-                })}
+                {move || notice().map(|name| view! { <SignInNotice name brand support/> })}
                 <h2 class="fr-h4">{move || t("Se connecter avec son compte professionnel", "Sign in with your work account")}</h2>
+                {(!legacy).then(|| view! {
+                    <p class="fr-text--sm" id="connect-audience">{move || t(
+                        "Pour les agents publics et les professionnels, avec le compte de leur organisation.",
+                        "For public servants and professionals, with their organisation’s account.")}</p>
+                })}
                 <div on:click=move |_| busy.set(true)>
-                    <ConnectButton brand href="/auth/login" intro=true busy/>
+                    <ConnectButton brand href="/auth/login" intro=legacy busy/>
                 </div>
-                <Divider/>
+                {if legacy {
+                    view! { <Divider/> }.into_any()
+                } else {
+                    view! { <h2 class="fr-h4 fr-mt-4w" id="other-method-title">{move || t(
+                        "Vous n’avez pas de compte professionnel ?", "No work account?")}</h2> }.into_any()
+                }}
                 <form class="fr-mb-6w" id="other-method" on:submit=|ev| ev.prevent_default()>
                     <fieldset class="fr-fieldset">
                         <legend class="fr-fieldset__legend">
