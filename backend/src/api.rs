@@ -21,12 +21,17 @@ pub async fn me(State(app): State<AppState>, session: Session) -> Result<Json<Me
     }))
 }
 
-/// `GET /api/config`: the brand to show, before sign-in.
+/// `GET /api/config`: the brand and the support contact to show, before sign-in.
 pub async fn config(State(app): State<AppState>) -> Json<PublicConfig> {
-    Json(PublicConfig { brand: app.settings.brand })
+    Json(PublicConfig { brand: app.settings.brand, support: app.settings.support.clone() })
 }
 
 /// Any other `/api/…` path: a JSON 404, never the SPA.
 pub async fn not_found() -> AppError {
-    AppError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "There is no such API endpoint.")
+    AppError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "not_found",
+        "Ce point d’accès de l’API n’existe pas.",
+        "There is no such API endpoint.",
+    )
 }

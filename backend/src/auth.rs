@@ -2,7 +2,8 @@
 
 use crate::AppState;
 use crate::error::{AppError, PageError};
-use crate::oidc::OidcError;
+use crate::oidc::{AuthorizationParams, OidcError, SignIn};
+use crate::pages::{Page, home};
 use crate::session::{
     self, AGENT, AgentSession, LOGIN_TTL_SECONDS, LOGINS, LOGOUT_STATE, MAX_PENDING_LOGINS, PendingLogins,
     SessionTokens, TOKENS, TOUCH_EVERY_SECONDS, TOUCHED_AT,
@@ -12,7 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use shared::{CSRF_HEADER, LogoutResponse};
+use shared::{Acr, Bilingual, CSRF_HEADER, CallbackError, LevelPolicy, LogoutResponse, Siret};
 use tower_sessions::Session;
 
 /// Unix seconds now.
@@ -39,6 +40,7 @@ pub fn safe_return_to(candidate: Option<&str>) -> Result<String, AppError> {
         Err(AppError::new(
             StatusCode::BAD_REQUEST,
             "invalid_return_to",
+            "return_to doit être un chemin de ce site (par exemple /profil).",
             "return_to must be a path on this site (e.g. /profil).",
         ))
     }
@@ -51,43 +53,122 @@ pub struct LoginQuery {
     prompt: Option<String>,
     idp_hint: Option<String>,
     login_hint: Option<String>,
+    siret_hint: Option<String>,
+    /// Levels required for this sign-in (step-up), written as a [`LevelPolicy`].
+    acr: Option<String>,
+}
+
+fn invalid_parameter(fr: String, en: String) -> AppError {
+    AppError::new(StatusCode::BAD_REQUEST, "invalid_parameter", fr, en)
 }
 
 fn bounded<'a>(name: &str, value: Option<&'a str>) -> Result<Option<&'a str>, AppError> {
     match value {
-        Some(v) if v.len() > 256 || v.chars().any(char::is_control) => Err(AppError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_parameter",
+        Some(v) if v.len() > 256 || v.chars().any(char::is_control) => Err(invalid_parameter(
+            format!("{name} est trop long ou contient des caractères de contrôle."),
             format!("{name} is too long or contains control characters."),
         )),
         other => Ok(other.filter(|v| !v.is_empty())),
     }
 }
 
-/// `GET /auth/login`: starts a login transaction and redirects to AgentConnect.
+/// `prompt` values ProConnect accepts (`none` only alone).
+const PROMPTS: [&str; 5] = ["login", "consent", "none", "select_organization", "update_userinfo"];
+
+fn valid_prompt(prompt: &str) -> bool {
+    let values: Vec<&str> = prompt.split(' ').collect();
+    values.iter().all(|v| PROMPTS.contains(v)) && (!values.contains(&"none") || values.len() == 1)
+}
+
+/// An email address as `login_hint` must be: one `@`, something on each side, no space.
+fn valid_email(email: &str) -> bool {
+    email.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && domain.contains('.') && !domain.contains('@') && !email.contains(char::is_whitespace)
+    })
+}
+
+/// The levels one sign-in requires: the service's policy, or a stricter one asked for with
+/// `acr` (step-up). A request weaker than the policy is refused.
+pub fn required_level(policy: &LevelPolicy, requested: Option<&str>) -> Result<LevelPolicy, AppError> {
+    let Some(requested) = requested.filter(|r| !r.is_empty()) else {
+        return Ok(policy.clone());
+    };
+    let requested = LevelPolicy::parse(requested).map_err(|e| {
+        invalid_parameter(
+            format!("acr : « {} » n’est pas un niveau connu (any, two-factor, certification-dirigeant ou une liste de niveaux).", e.0),
+            format!("acr: {e}"),
+        )
+    })?;
+    if requested == LevelPolicy::Any {
+        Ok(policy.clone())
+    } else if requested.is_within(policy) {
+        Ok(requested)
+    } else {
+        let (fr, en) = policy.describe();
+        Err(invalid_parameter(
+            format!("acr : ce service exige {fr} ; ce niveau ne suffit pas."),
+            format!("acr: this service requires {en}; this level is not enough."),
+        ))
+    }
+}
+
+/// `GET /auth/login`: starts a login transaction and redirects to ProConnect. With `acr`, a
+/// signed-in agent signs in again at that level (step-up) and keeps their session.
 pub async fn login(
     State(app): State<AppState>,
     session: Session,
     Query(query): Query<LoginQuery>,
 ) -> Result<Response, PageError> {
     let return_to = safe_return_to(query.return_to.as_deref()).map_err(AppError::page)?;
-    let prompt = match query.prompt.as_deref() {
-        None | Some("") => None,
-        Some(p @ ("login" | "none")) => Some(p),
+    let mut prompt = match query.prompt.as_deref().filter(|p| !p.is_empty()) {
+        None => None,
+        Some(p) if p.len() <= 64 && valid_prompt(p) => Some(p),
         Some(_) => {
-            return Err(
-                AppError::new(StatusCode::BAD_REQUEST, "invalid_prompt", "prompt must be `login` or `none`.").page()
-            );
+            return Err(invalid_parameter(
+                "prompt doit valoir login, consent, none, select_organization ou update_userinfo.".into(),
+                "prompt must be login, consent, none, select_organization or update_userinfo.".into(),
+            )
+            .page());
         }
     };
     let idp_hint = bounded("idp_hint", query.idp_hint.as_deref()).map_err(AppError::page)?;
     let login_hint = bounded("login_hint", query.login_hint.as_deref()).map_err(AppError::page)?;
+    if login_hint.is_some_and(|hint| !valid_email(hint)) {
+        return Err(invalid_parameter(
+            "login_hint doit être une adresse électronique.".into(),
+            "login_hint must be an email address.".into(),
+        )
+        .page());
+    }
+    let siret_hint = match query.siret_hint.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(siret) => Some(Siret::parse(siret).map_err(|_| {
+            invalid_parameter(
+                "siret_hint doit compter exactement 14 chiffres.".into(),
+                "siret_hint must be exactly 14 digits.".into(),
+            )
+            .page()
+        })?),
+    };
+    let required = required_level(&app.settings.policy.level, query.acr.as_deref()).map_err(AppError::page)?;
+    // Step-up: the agent's current level does not satisfy the request, so the provider must
+    // authenticate again rather than reuse its session.
+    if prompt.is_none()
+        && let Ok(Some(agent)) = current_agent(&session).await
+        && !required.allows(agent.acr.as_ref())
+    {
+        prompt = Some("login");
+    }
     let now = now();
-    let (url, state, transaction) = app
-        .rp
-        .authorization_request(prompt, idp_hint, login_hint, return_to, now)
-        .await
-        .map_err(|e| provider_error(e).page())?;
+    let params = AuthorizationParams {
+        prompt,
+        idp_hint,
+        login_hint,
+        siret_hint: siret_hint.as_ref().map(Siret::as_str),
+        required,
+    };
+    let (url, state, transaction) =
+        app.rp.authorization_request(params, return_to, now).await.map_err(|e| provider_error(e).page())?;
     let mut logins: PendingLogins =
         session::get(&session, LOGINS).await.map_err(|e| AppError::session_store(e).page())?.unwrap_or_default();
     logins.retain(|_, t| now - t.created_at < LOGIN_TTL_SECONDS);
@@ -104,24 +185,32 @@ pub async fn login(
 }
 
 fn provider_error(error: OidcError) -> AppError {
-    const UNVERIFIED: &str =
-        "AgentConnect's answer could not be verified, so you were not signed in. Please sign in again.";
-    let (status, name, message) = match &error {
+    const UNVERIFIED: (&str, &str) = (
+        "La réponse du fournisseur d’identité n’a pas pu être vérifiée : vous n’êtes pas connecté. Reconnectez-vous.",
+        "The identity provider's answer could not be verified, so you were not signed in. Please sign in again.",
+    );
+    let (status, name, (fr, en)) = match &error {
         OidcError::Provider(_) => (
             StatusCode::BAD_GATEWAY,
             "provider_unavailable",
-            "AgentConnect could not be reached or answered badly. Please try again.",
+            (
+                "Le fournisseur d’identité est injoignable ou a mal répondu. Réessayez dans un instant.",
+                "The identity provider could not be reached or answered badly. Please try again.",
+            ),
         ),
         OidcError::TokenRejected(_) => (
             StatusCode::BAD_REQUEST,
             "code_rejected",
-            "AgentConnect refused this sign-in (the link may have been used already or expired). Please sign in again.",
+            (
+                "Le fournisseur d’identité a refusé cette connexion (le lien a peut-être déjà servi ou expiré). Reconnectez-vous.",
+                "The identity provider refused this sign-in (the link may have been used already or expired). Please sign in again.",
+            ),
         ),
         OidcError::IdToken(_) => (StatusCode::UNAUTHORIZED, "invalid_id_token", UNVERIFIED),
         OidcError::Userinfo(_) => (StatusCode::UNAUTHORIZED, "invalid_userinfo", UNVERIFIED),
     };
     tracing::warn!(reason = name, detail = %error, "sign-in refused");
-    AppError::new(status, name, message)
+    AppError::new(status, name, fr, en)
 }
 
 /// Query of `GET /auth/callback` (§3).
@@ -131,9 +220,12 @@ pub struct CallbackQuery {
     code: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
+    /// RFC 9207: when present, must be the issuer.
+    iss: Option<String>,
 }
 
-/// `GET /auth/callback`: checks `state`, then exchanges the code and opens the session.
+/// `GET /auth/callback`: checks `iss` and `state`, then exchanges the code, checks the level and
+/// roles required, and opens the session (a step-up replaces the agent in the same session).
 pub async fn callback(
     State(app): State<AppState>,
     session: Session,
@@ -143,7 +235,7 @@ pub async fn callback(
     let result = complete_sign_in(&app, &session, query).await;
     app.metrics.callback_took(started.elapsed());
     if let Err(error) = &result {
-        app.metrics.sign_in_failed(error.0.error);
+        app.metrics.sign_in_failed(error.name());
         // Leave nothing behind a failed sign-in but the other tabs' pending logins.
         let pending =
             session::get::<PendingLogins>(&session, LOGINS).await.ok().flatten().is_some_and(|l| !l.is_empty());
@@ -156,14 +248,22 @@ pub async fn callback(
 }
 
 async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuery) -> Result<Response, PageError> {
-    let bad = |name: &'static str, message: &str| {
+    let bad = |name: &'static str, fr: &str, en: &str| {
         tracing::warn!(reason = name, "callback refused");
-        AppError::new(StatusCode::BAD_REQUEST, name, message).page()
+        AppError::new(StatusCode::BAD_REQUEST, name, fr, en).page()
     };
+    if query.iss.as_deref().is_some_and(|iss| iss != app.rp.issuer()) {
+        return Err(bad(
+            "invalid_iss",
+            "Cette réponse ne vient pas du fournisseur d’identité de ce service (iss différent). Reconnectez-vous.",
+            "This response does not come from this service's identity provider (different iss). Please sign in again.",
+        ));
+    }
     let Some(state) = query.state.filter(|s| !s.is_empty()) else {
         return Err(bad(
             "missing_state",
-            "The response from AgentConnect has no state: the sign-in cannot be checked.",
+            "La réponse du fournisseur d’identité n’a pas de state : la connexion ne peut pas être vérifiée.",
+            "The identity provider's response has no state: the sign-in cannot be checked.",
         ));
     };
     let mut logins: PendingLogins =
@@ -171,6 +271,7 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
     let Some(transaction) = logins.remove(&state) else {
         return Err(bad(
             "invalid_state",
+            "Aucune connexion commencée dans ce navigateur ne correspond à cette réponse (expirée, déjà utilisée ou venue d’ailleurs). Reconnectez-vous.",
             "No sign-in started in this browser matches this response (it expired, was already used, or came from elsewhere). Please sign in again.",
         ));
     };
@@ -181,26 +282,34 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
     };
     saved.map_err(|e| AppError::session_store(e).page())?;
     if now() - transaction.created_at >= LOGIN_TTL_SECONDS {
-        return Err(bad("login_expired", "This sign-in took too long and expired. Please sign in again."));
+        return Err(bad(
+            "login_expired",
+            "Cette connexion a pris trop de temps et a expiré. Reconnectez-vous.",
+            "This sign-in took too long and expired. Please sign in again.",
+        ));
     }
     if let Some(error) = query.error {
-        tracing::info!(error = %error, "provider returned an error");
-        if error == "access_denied" || error == "login_required" {
-            app.metrics.sign_in_failed(if error == "access_denied" { "access_denied" } else { "login_required" });
-            return Ok(Redirect::to(&format!("/?notice={error}")).into_response());
+        let error = CallbackError::parse(&error, query.error_description.as_deref().unwrap_or_default());
+        // Bounded and escaped: these values come from the query string.
+        tracing::info!(error = error.name(), description = ?query.error_description.as_deref().map(|d| d.chars().take(200).collect::<String>()), "provider returned an error");
+        if error.is_users_choice() {
+            app.metrics.sign_in_failed(error.name());
+            return Ok(Redirect::to(&format!("/?notice={}", error.name())).into_response());
         }
-        let description = query.error_description.unwrap_or_default();
-        return Err(AppError::new(
-            StatusCode::BAD_REQUEST,
-            "provider_error",
-            format!("AgentConnect reported an error: {error} {description}"),
-        )
-        .page());
+        return Err(callback_error_page(&error, app.settings.brand).into());
     }
     let Some(code) = query.code.filter(|c| !c.is_empty()) else {
-        return Err(bad("missing_code", "The response from AgentConnect has no authorization code."));
+        return Err(bad(
+            "missing_code",
+            "La réponse du fournisseur d’identité n’a pas de code d’autorisation.",
+            "The identity provider's response has no authorization code.",
+        ));
     };
     let sign_in = app.rp.complete(code, &transaction).await.map_err(|e| provider_error(e).page())?;
+    if let Err(refusal) = check_policy(app, &transaction.required, &sign_in, &transaction.return_to) {
+        revoke_all(app, &sign_in.access_token, sign_in.refresh_token.as_deref()).await;
+        return Err(refusal.into());
+    }
     let expires_at = now() + app.settings.session.absolute_hours as i64 * 3600;
     let agent = AgentSession {
         claims: sign_in.claims,
@@ -209,7 +318,11 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
         expires_at,
         csrf_token: crate::random_token(),
     };
-    let tokens = SessionTokens { id_token: sign_in.id_token, access_token: sign_in.access_token };
+    let tokens = SessionTokens {
+        id_token: sign_in.id_token,
+        access_token: sign_in.access_token,
+        refresh_token: sign_in.refresh_token,
+    };
     // A new session id at privilege change: no fixation.
     let opened = async {
         session.cycle_id().await?;
@@ -218,9 +331,102 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
         session.insert(TOUCHED_AT, now()).await
     };
     opened.await.map_err(|e| AppError::session_store(e).page())?;
-    tracing::info!(sub = %agent.claims.sub, "signed in");
+    tracing::info!(sub = %agent.claims.sub, acr = ?agent.acr.as_ref().map(Acr::as_str), "signed in");
     app.metrics.sign_in_succeeded();
     Ok(Redirect::to(&transaction.return_to).into_response())
+}
+
+/// The page for an error the provider returned to the callback: 403 when the agent was refused,
+/// 502 for the provider's own failure, 400 for a request it found invalid.
+fn callback_error_page(error: &CallbackError, brand: shared::Brand) -> Page {
+    let status = match error {
+        CallbackError::AccessDenied(_) => StatusCode::FORBIDDEN,
+        CallbackError::ServerError | CallbackError::Other(_) => StatusCode::BAD_GATEWAY,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    Page::explained(status, error.name(), error.explain(brand))
+}
+
+/// Checks the ID token's level and the agent's roles against what this sign-in requires; the
+/// refusal page says what is missing and what to do.
+fn check_policy(app: &AppState, required: &LevelPolicy, sign_in: &SignIn, return_to: &str) -> Result<(), Page> {
+    let shown = |acr: Option<&Acr>| acr.map_or_else(|| "—".to_owned(), |a| a.short_name().to_owned());
+    if !required.allows(sign_in.acr.as_ref()) {
+        tracing::warn!(reason = "insufficient_level", acr = ?sign_in.acr.as_ref().map(Acr::as_str), required = %required, "sign-in refused");
+        let (needed_fr, needed_en) = required.describe();
+        let retry = format!("/auth/login?acr={}&return_to={}", encode(&required.to_string()), encode(return_to));
+        return Err(Page {
+            status: StatusCode::FORBIDDEN,
+            code: "insufficient_level",
+            title: Bilingual::new("Niveau de sécurité insuffisant", "Security level not met"),
+            paragraphs: vec![
+                Bilingual::new(
+                    format!("Ce service exige {needed_fr}. Votre connexion n’a pas atteint ce niveau."),
+                    format!("This service requires {needed_en}. Your sign-in did not reach that level."),
+                ),
+                Bilingual::new(
+                    format!("Activez un second facteur sur votre compte {brand} (par exemple une application d’authentification), puis reconnectez-vous.", brand = app.settings.brand.name()),
+                    format!("Set up a second factor on your {brand} account (for example an authenticator app), then sign in again.", brand = app.settings.brand.name()),
+                ),
+            ],
+            facts: vec![
+                (Bilingual::new("Niveau exigé", "Level required"), required.to_string()),
+                (Bilingual::new("Votre niveau", "Your level"), shown(sign_in.acr.as_ref())),
+            ],
+            actions: vec![(Bilingual::new("Se reconnecter", "Sign in again"), retry), home()],
+            contact_support: true,
+        });
+    }
+    let roles = &app.settings.policy.roles;
+    if !roles.allows(&sign_in.claims.roles) {
+        let claims = &sign_in.claims;
+        tracing::warn!(reason = "roles_refused", sub = %claims.sub, "sign-in refused");
+        let agent_roles: Vec<&str> = claims.roles.iter().map(|r| r.as_str()).collect();
+        return Err(Page {
+            status: StatusCode::FORBIDDEN,
+            code: "roles_refused",
+            title: Bilingual::new("Accès réservé", "Access restricted"),
+            paragraphs: vec![
+                Bilingual::new(
+                    "Ce service est réservé aux agents publics : votre organisation n’a pas le rôle exigé.",
+                    "This service is for public agents only: your organisation does not have the required role.",
+                ),
+                Bilingual::new(
+                    "Si votre organisation est publique, vérifiez que vous êtes connecté avec le bon SIRET, ou contactez le support.",
+                    "If your organisation is public, check that you signed in with the right SIRET, or contact support.",
+                ),
+            ],
+            facts: vec![
+                (Bilingual::new("Règle", "Rule"), format!("roles ∋ {roles}")),
+                (
+                    Bilingual::new("Vos rôles", "Your roles"),
+                    if agent_roles.is_empty() { "—".into() } else { agent_roles.join(", ") },
+                ),
+                (
+                    Bilingual::new("Votre organisation", "Your organisation"),
+                    claims.organization_label.clone().unwrap_or_else(|| "—".into()),
+                ),
+                (Bilingual::new("SIRET", "SIRET"), claims.siret.as_ref().map_or_else(|| "—".into(), |s| s.to_string())),
+            ],
+            actions: vec![home()],
+            contact_support: true,
+        });
+    }
+    Ok(())
+}
+
+fn encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// Revokes an access token and a refresh token, best effort (logged).
+async fn revoke_all(app: &AppState, access_token: &str, refresh_token: Option<&str>) {
+    let tokens = std::iter::once((access_token, "access_token")).chain(refresh_token.map(|t| (t, "refresh_token")));
+    for (token, hint) in tokens {
+        if let Err(error) = app.rp.revoke(token, hint).await {
+            tracing::info!(%error, hint, "token revocation failed");
+        }
+    }
 }
 
 /// The signed-in agent, if the session holds one that has not expired. Saves the session when
@@ -260,6 +466,7 @@ pub fn check_csrf(headers: &HeaderMap, agent: &AgentSession) -> Result<(), AppEr
         return Err(AppError::new(
             StatusCode::FORBIDDEN,
             "csrf",
+            "Cette requête a été refusée : elle ne venait pas de cette application.",
             "This request was refused: it did not come from this application.",
         ));
     }
@@ -323,15 +530,14 @@ pub async fn logout_callback(
             return Err(AppError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_logout_state",
+                "Cette réponse de déconnexion ne correspond à aucune déconnexion commencée ici.",
                 "This sign-out response does not match a sign-out started here.",
             )
             .page());
         }
     }
-    if let Ok(Some(tokens)) = session::get::<SessionTokens>(&session, TOKENS).await
-        && let Err(error) = app.rp.revoke(&tokens.access_token).await
-    {
-        tracing::info!(%error, "access token revocation failed (it expires within 60 s anyway)");
+    if let Ok(Some(tokens)) = session::get::<SessionTokens>(&session, TOKENS).await {
+        revoke_all(&app, &tokens.access_token, tokens.refresh_token.as_deref()).await;
     }
     session.flush().await.map_err(|e| AppError::session_store(e).page())?;
     Ok(Redirect::to("/deconnecte").into_response())

@@ -1,30 +1,35 @@
-//! One error type for every failure, mapped to an HTTP status and a message a person understands:
-//! JSON for API calls, a small page for browser navigations.
+//! One error type for every failure, mapped to an HTTP status and a message a person understands
+//! in French and English: JSON for API calls, a page for browser navigations.
 
+use crate::pages::{Page, home};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
-use shared::ApiError;
+use axum::response::{IntoResponse, Response};
+use shared::{ApiError, Bilingual};
 
-/// A failure, with its status, a stable name and a human message.
+/// A failure, with its status, a stable name and a message in both languages.
 #[derive(Debug, Clone)]
 pub struct AppError {
     /// HTTP status.
     pub status: StatusCode,
     /// Stable machine-readable name (`unauthenticated`, `invalid_state`…).
     pub error: &'static str,
-    /// A sentence for the user.
+    /// A sentence for the user, in English.
     pub message: String,
+    /// The same sentence in French.
+    pub message_fr: String,
+    /// For `insufficient_level`: where the browser signs in again at the required level.
+    pub step_up: Option<String>,
 }
 
 impl AppError {
-    /// Builds an error.
-    pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
-        AppError { status, error, message: message.into() }
+    /// Builds an error from its French and English messages.
+    pub fn new(status: StatusCode, error: &'static str, fr: impl Into<String>, en: impl Into<String>) -> Self {
+        AppError { status, error, message: en.into(), message_fr: fr.into(), step_up: None }
     }
 
     /// 401: not signed in.
     pub fn unauthenticated() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "You are not signed in.")
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Vous n’êtes pas connecté.", "You are not signed in.")
     }
 
     /// 503: the session store is unavailable.
@@ -33,43 +38,64 @@ impl AppError {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "session_store_unavailable",
+            "Les sessions sont momentanément indisponibles. Réessayez dans un instant.",
             "Sessions are temporarily unavailable. Please try again in a moment.",
         )
     }
 
     /// Renders as an HTML page (for browser navigations such as the callback).
     pub fn page(self) -> PageError {
-        PageError(self)
+        PageError::Failure(self)
     }
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let body = ApiError { error: self.error.to_owned(), message: self.message };
+        let body =
+            ApiError { error: self.error.to_owned(), message: self.message, message_fr: self.message_fr, step_up: self.step_up };
         (self.status, axum::Json(body)).into_response()
     }
 }
 
-/// An [`AppError`] rendered as a page with a way back to sign-in.
+/// An [`AppError`] rendered as a page with a way back, or a page of its own (a refusal).
 #[derive(Debug)]
-pub struct PageError(pub AppError);
+pub enum PageError {
+    /// A failure, on the generic page.
+    Failure(AppError),
+    /// A page saying exactly what happened.
+    Page(Box<Page>),
+}
 
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        let AppError { status, error, message } = self.0;
-        let html = format!(
-            "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>Erreur de connexion</title></head>\
-             <body><main><h1>La connexion n'a pas abouti</h1>\
-             <p lang=\"en\" id=\"error-message\">{message}</p><p>Code : <code id=\"error-code\">{error}</code> (HTTP {status})</p>\
-             <p><a href=\"/\">Retour à l'accueil pour réessayer</a></p></main></body></html>",
-            message = html_escape(&message),
-            status = status.as_u16()
-        );
-        (status, Html(html)).into_response()
+impl PageError {
+    /// The stable name, for metrics and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PageError::Failure(error) => error.error,
+            PageError::Page(page) => page.code,
+        }
     }
 }
 
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+impl From<Page> for PageError {
+    fn from(page: Page) -> Self {
+        PageError::Page(Box::new(page))
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::Page(page) => page.into_response(),
+            PageError::Failure(AppError { status, error, message, message_fr, .. }) => Page {
+                status,
+                code: error,
+                title: Bilingual::new("La connexion n’a pas abouti", "The sign-in did not complete"),
+                paragraphs: vec![Bilingual::new(message_fr, message)],
+                facts: Vec::new(),
+                actions: vec![home()],
+                contact_support: status.is_server_error(),
+            }
+            .into_response(),
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! The AgentConnect backend-for-frontend. It alone holds the `client_secret` and the tokens;
+//! The ProConnect (formerly AgentConnect) backend-for-frontend. It alone holds the `client_secret` and the tokens;
 //! the SPA only ever sees a session cookie and the JSON of [`shared`].
 //!
 //! [`App::router`] returns an axum [`Router`] another application can nest or merge; the
@@ -10,8 +10,10 @@ pub mod crypto;
 #[cfg(feature = "simulator")]
 pub mod demo;
 pub mod error;
+pub mod guard;
 pub mod metrics;
 pub mod oidc;
+pub mod pages;
 pub mod rate_limit;
 pub mod session;
 pub mod settings;
@@ -56,6 +58,7 @@ pub fn random_token() -> String {
 /// The backend, ready to be served or nested.
 pub struct App {
     state: AppState,
+    routes: Router<AppState>,
 }
 
 impl App {
@@ -67,7 +70,15 @@ impl App {
             .issuer()
             .ok_or_else(|| anyhow::anyhow!("configuration: no issuer (set provider.issuer or a preset)"))?;
         let rp = oidc::RelyingParty::new(&settings, &issuer, settings.provider.client_secret.clone())?;
-        Ok(App { state: AppState { settings: Arc::new(settings), rp: Arc::new(rp), metrics: Arc::default() } })
+        let state = AppState { settings: Arc::new(settings), rp: Arc::new(rp), metrics: Arc::default() };
+        Ok(App { state, routes: Router::new() })
+    }
+
+    /// Adds routes of the embedding application under the BFF's session and security layers,
+    /// so that their handlers can use [`guard::SignedInAgent`] and [`guard::RequireLevel`].
+    pub fn with_routes(mut self, routes: Router<AppState>) -> Self {
+        self.routes = self.routes.merge(routes);
+        self
     }
 
     /// The shared state.
@@ -106,8 +117,13 @@ impl App {
             };
             match checks.await {
                 Ok(()) => "ready".into_response(),
-                Err(reason) => error::AppError::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "not_ready", reason)
-                    .into_response(),
+                Err(reason) => error::AppError::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "not_ready",
+                    format!("pas prêt : {reason}"),
+                    format!("not ready: {reason}"),
+                )
+                .into_response(),
             }
         };
         let csp = content_security_policy(&spa::inline_script_hashes(&settings.spa_dir));
@@ -120,8 +136,10 @@ impl App {
             .layer(axum::middleware::from_fn(move |request, next| {
                 rate_limit::AuthRateLimit::check(limit.clone(), request, next)
             }));
+        let support = pages::Support(settings.support.clone());
         Router::new()
             .merge(auth)
+            .merge(self.routes)
             .route("/api/me", get(api::me))
             .route("/api/config", get(api::config))
             .route("/api", any(api::not_found))
@@ -133,6 +151,10 @@ impl App {
             .route("/metrics", get(|State(app): State<AppState>| async move { app.metrics.render() }))
             .with_state(self.state)
             .merge(spa::router(&settings.spa_dir))
+            .layer(axum::middleware::map_response(move |response: Response| {
+                let support = support.clone();
+                async move { pages::with_support(&support, response) }
+            }))
             .layer(session::layer(store, &settings.session, secure))
             // tower-sessions answers a bare 500 when it cannot save: say what happened instead.
             .layer(axum::middleware::from_fn(store_failure_is_503))

@@ -1,5 +1,5 @@
 //! `backend`: serves the BFF and the SPA; with the `simulator` preset, also starts the offline
-//! AgentConnect simulator next to it (the demo).
+//! ProConnect simulator next to it (the demo).
 
 use backend::App;
 use backend::settings::{Preset, Settings};
@@ -10,7 +10,7 @@ use std::path::PathBuf;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The AgentConnect backend-for-frontend.
+/// The ProConnect backend-for-frontend.
 #[derive(Parser)]
 struct Args {
     /// A TOML configuration file (values can also be set through BFF_* variables).
@@ -52,7 +52,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let public_url = settings.public_url.clone();
     let router = App::new(settings)?.router().await?;
     tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "ready");
-    println!("AgentConnect kit ready: open {public_url}");
+    println!("ProConnect kit ready: open {public_url}");
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -68,7 +68,7 @@ async fn start_simulator(settings: &mut Settings) -> anyhow::Result<simulator::R
         settings.listen.port().checked_add(1).ok_or_else(|| anyhow::anyhow!("no port after {}", settings.listen))?;
     let running =
         backend::demo::start_simulator(settings, std::net::SocketAddr::new(settings.listen.ip(), port)).await?;
-    println!("AgentConnect simulator: {} (demo agent: test@fia1.fr, login test, password 123)", running.issuer());
+    println!("ProConnect simulator: {} (demo agent: test@fia1.fr, login test, password 123)", running.issuer());
     Ok(running)
 }
 

@@ -1,9 +1,9 @@
 //! The relying party: discovery, the authorization request, the code exchange, ID token and
-//! userinfo JWT verification (registered algorithm only), JWKS caching with one rate-limited
+//! userinfo verification (each with its registered algorithm only, userinfo possibly unsigned), JWKS caching with one rate-limited
 //! refetch on an unknown `kid`, RP-initiated logout and revocation.
 
 use crate::crypto::RingJwk;
-use crate::settings::{Settings, SigningAlg};
+use crate::settings::{Settings, SigningAlg, UserinfoAlg};
 use openidconnect::core::{
     CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClient, CoreClientAuthMethod, CoreGrantType, CoreIdToken,
     CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm,
@@ -17,13 +17,13 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use shared::AgentClaims;
+use shared::{Acr, AgentClaims, Amr, LevelPolicy};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, RwLock};
 use url::Url;
 
-/// Discovery fields AgentConnect publishes beyond OIDC Core's.
+/// Discovery fields ProConnect publishes beyond OIDC Core's.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LogoutMetadata {
     /// RP-initiated logout.
@@ -77,10 +77,27 @@ pub struct SignIn {
     pub id_token: String,
     /// The access token, kept only to revoke it at logout.
     pub access_token: String,
-    /// `acr` from the ID token.
-    pub acr: Option<String>,
+    /// The refresh token, if the provider returned one: kept only to revoke it at logout.
+    pub refresh_token: Option<String>,
+    /// `acr` from the ID token: the level the agent reached.
+    pub acr: Option<Acr>,
     /// `amr` from the ID token.
-    pub amr: Vec<String>,
+    pub amr: Vec<Amr>,
+}
+
+/// The optional parameters of one authorization request.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizationParams<'a> {
+    /// `prompt` (validated by the caller).
+    pub prompt: Option<&'a str>,
+    /// `idp_hint`: skip the platform's email page for this identity provider.
+    pub idp_hint: Option<&'a str>,
+    /// `login_hint`: an email to prefill.
+    pub login_hint: Option<&'a str>,
+    /// `siret_hint`: the organisation to preselect (14 digits).
+    pub siret_hint: Option<&'a str>,
+    /// The levels required for this sign-in, requested as an essential `acr` claim.
+    pub required: LevelPolicy,
 }
 
 /// A login transaction's secrets, kept server-side until the callback.
@@ -92,6 +109,9 @@ pub struct LoginTransaction {
     pub pkce_verifier: String,
     /// Where to send the agent afterwards (validated same-origin path).
     pub return_to: String,
+    /// The levels this sign-in requires: the returned `acr` is checked against them.
+    #[serde(default)]
+    pub required: LevelPolicy,
     /// Unix seconds.
     pub created_at: i64,
 }
@@ -115,11 +135,12 @@ pub struct RelyingParty {
     issuer: IssuerUrl,
     client_id: ClientId,
     client_secret: ClientSecret,
-    alg: SigningAlg,
+    id_token_alg: SigningAlg,
+    userinfo_alg: UserinfoAlg,
     redirect_uri: RedirectUrl,
     post_logout_redirect_uri: Url,
     scopes: Vec<String>,
-    request_amr: bool,
+    acr_values: Vec<Acr>,
     http: reqwest::Client,
     discovered: RwLock<Option<Arc<Discovered>>>,
     refetch: Mutex<Option<Instant>>,
@@ -144,11 +165,12 @@ impl RelyingParty {
             issuer: IssuerUrl::new(issuer.as_str().trim_end_matches('/').to_owned())?,
             client_id: ClientId::new(settings.provider.client_id.clone()),
             client_secret: ClientSecret::new(client_secret),
-            alg: settings.provider.alg,
+            id_token_alg: settings.provider.id_token_signed_response_alg,
+            userinfo_alg: settings.provider.userinfo_signed_response_alg,
             redirect_uri: RedirectUrl::new(settings.redirect_uri().to_string())?,
             post_logout_redirect_uri: settings.post_logout_redirect_uri(),
             scopes: settings.provider.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
-            request_amr: settings.provider.request_amr,
+            acr_values: settings.provider.acr_values.clone(),
             http,
             discovered: RwLock::new(None),
             refetch: Mutex::new(None),
@@ -208,13 +230,17 @@ impl RelyingParty {
             .set_auth_type(AuthType::RequestBody)
     }
 
+    /// The issuer, as configured (the callback's `iss` must equal it).
+    pub fn issuer(&self) -> &str {
+        self.issuer.as_str()
+    }
+
     /// The authorization URL for a new login transaction: state and nonce of 43 characters from
-    /// the OS CSPRNG, PKCE S256, `acr_values=eidas1`, and `claims` asking for `amr`.
+    /// the OS CSPRNG, PKCE S256, `claims` asking to see `acr` (as an essential claim with the
+    /// required levels, if any) and `amr`, and `acr_values` only when configured.
     pub async fn authorization_request(
         &self,
-        prompt: Option<&str>,
-        idp_hint: Option<&str>,
-        login_hint: Option<&str>,
+        params: AuthorizationParams<'_>,
         return_to: String,
         now: i64,
     ) -> Result<(Url, String, LoginTransaction), OidcError> {
@@ -228,12 +254,18 @@ impl RelyingParty {
                 || Nonce::new_random_len(32),
             )
             .add_scopes(self.scopes.iter().filter(|s| *s != "openid").cloned().map(OidcScope::new))
-            .add_auth_context_value(AuthenticationContextClass::new("eidas1".into()))
-            .set_pkce_challenge(challenge);
-        if self.request_amr {
-            request = request.add_extra_param("claims", r#"{"id_token":{"amr":{"essential":true}}}"#);
+            .set_pkce_challenge(challenge)
+            .add_extra_param("claims", claims_request(&params.required));
+        for acr in &self.acr_values {
+            request = request.add_auth_context_value(AuthenticationContextClass::new(acr.as_str().to_owned()));
         }
-        for (name, value) in [("prompt", prompt), ("idp_hint", idp_hint), ("login_hint", login_hint)] {
+        let optional = [
+            ("prompt", params.prompt),
+            ("idp_hint", params.idp_hint),
+            ("login_hint", params.login_hint),
+            ("siret_hint", params.siret_hint),
+        ];
+        for (name, value) in optional {
             if let Some(value) = value {
                 request = request.add_extra_param(name, value.to_owned());
             }
@@ -243,13 +275,14 @@ impl RelyingParty {
             nonce: nonce.secret().clone(),
             pkce_verifier: verifier.secret().clone(),
             return_to,
+            required: params.required,
             created_at: now,
         };
         Ok((url, state.secret().clone(), transaction))
     }
 
     fn jws_alg(&self) -> CoreJwsSigningAlgorithm {
-        match self.alg {
+        match self.id_token_alg {
             SigningAlg::ES256 => CoreJwsSigningAlgorithm::EcdsaP256Sha256,
             SigningAlg::RS256 => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
             SigningAlg::HS256 => CoreJwsSigningAlgorithm::HmacSha256,
@@ -290,11 +323,9 @@ impl RelyingParty {
                 Err("issued in the future".into())
             }
         })
-        .set_auth_context_verifier_fn(|acr| match acr {
-            Some(acr) if acr.as_str() == "eidas1" => Ok(()),
-            Some(acr) => Err(format!("acr `{}` is not eidas1", acr.as_str())),
-            None => Err("acr is missing".into()),
-        })
+        // Every level is accepted here: the required levels are checked by the caller, which
+        // explains a refusal to the agent (ProConnect passes the identity provider's level through).
+        .set_auth_context_verifier_fn(|_| Ok(()))
     }
 
     /// Exchanges the code (client_secret_post), verifies the ID token and the userinfo JWT.
@@ -320,7 +351,7 @@ impl RelyingParty {
         let nonce = Nonce::new(transaction.nonce.clone());
         let claims = match id_token.claims(&self.id_token_verifier(&discovered.jwks.oidc), &nonce) {
             Err(ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey))
-                if self.alg != SigningAlg::HS256 =>
+                if self.id_token_alg != SigningAlg::HS256 =>
             {
                 discovered = self.refetch_jwks(&discovered).await?;
                 id_token.claims(&self.id_token_verifier(&discovered.jwks.oidc), &nonce).cloned()
@@ -346,8 +377,9 @@ impl RelyingParty {
             claims: agent,
             id_token: id_token.to_string(),
             access_token,
-            acr: claims.auth_context_ref().map(|a| a.as_str().to_owned()),
-            amr: claims.auth_method_refs().into_iter().flatten().map(|a| a.as_str().to_owned()).collect(),
+            refresh_token: token.refresh_token().map(|t| t.secret().clone()),
+            acr: claims.auth_context_ref().map(|a| Acr::parse(a.as_str())),
+            amr: claims.auth_method_refs().into_iter().flatten().map(|a| Amr::parse(a.as_str())).collect(),
         })
     }
 
@@ -371,28 +403,50 @@ impl RelyingParty {
         if !response.status().is_success() {
             return Err(OidcError::Userinfo(format!("HTTP {}", response.status())));
         }
-        let is_jwt = response
+        let content_type = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/jwt"));
-        if !is_jwt {
-            return Err(OidcError::Userinfo("not a signed JWT (Content-Type is not application/jwt)".into()));
-        }
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         let body = read_limited(&mut response).await?;
-        let jwt = std::str::from_utf8(&body).map_err(|_| OidcError::Userinfo("not UTF-8".into()))?.trim();
-        let claims = self.verify_userinfo(&discovered.jwks.jwt, jwt)?;
+        // Exactly the registered form: a JWT signed with the registered algorithm, or plain JSON.
+        let claims = match self.userinfo_alg.signed() {
+            Some(alg) => {
+                if !content_type.starts_with("application/jwt") {
+                    return Err(OidcError::Userinfo(format!(
+                        "not a signed JWT (Content-Type `{content_type}`, registered algorithm {alg:?})"
+                    )));
+                }
+                let jwt = std::str::from_utf8(&body).map_err(|_| OidcError::Userinfo("not UTF-8".into()))?.trim();
+                self.verify_userinfo(&discovered.jwks.jwt, alg, jwt)?
+            }
+            None => {
+                if !content_type.starts_with("application/json") {
+                    return Err(OidcError::Userinfo(format!(
+                        "not plain JSON (Content-Type `{content_type}`; userinfo is registered unsigned)"
+                    )));
+                }
+                serde_json::from_slice::<Map<String, Value>>(&body)
+                    .map_err(|e| OidcError::Userinfo(format!("not a JSON object: {e}")))?
+            }
+        };
         if claims.get("sub").and_then(Value::as_str) != Some(sub) {
             return Err(OidcError::Userinfo("its `sub` differs from the ID token's".into()));
         }
         Ok(claims)
     }
 
-    fn verify_userinfo(&self, jwks: &jsonwebtoken::jwk::JwkSet, jwt: &str) -> Result<Map<String, Value>, OidcError> {
+    fn verify_userinfo(
+        &self,
+        jwks: &jsonwebtoken::jwk::JwkSet,
+        registered: SigningAlg,
+        jwt: &str,
+    ) -> Result<Map<String, Value>, OidcError> {
         use jsonwebtoken::{Algorithm, DecodingKey, Validation};
         let fail = |what: String| OidcError::Userinfo(what);
         let header = jsonwebtoken::decode_header(jwt).map_err(|e| fail(format!("malformed JWT: {e}")))?;
-        let alg = match self.alg {
+        let alg = match registered {
             SigningAlg::ES256 => Algorithm::ES256,
             SigningAlg::RS256 => Algorithm::RS256,
             SigningAlg::HS256 => Algorithm::HS256,
@@ -400,7 +454,7 @@ impl RelyingParty {
         if header.alg != alg {
             return Err(fail(format!("signed with {:?}, registered algorithm is {alg:?}", header.alg)));
         }
-        let key = match self.alg {
+        let key = match registered {
             SigningAlg::HS256 => DecodingKey::from_secret(self.client_secret.secret().as_bytes()),
             _ => {
                 let kid = header.kid.ok_or_else(|| fail("no `kid`".into()))?;
@@ -448,15 +502,16 @@ impl RelyingParty {
         }))
     }
 
-    /// Revokes an access token (RFC 7009) when the provider offers it.
-    pub async fn revoke(&self, access_token: &str) -> Result<(), OidcError> {
+    /// Revokes a token (RFC 7009; `hint` is `access_token` or `refresh_token`) when the provider
+    /// offers revocation.
+    pub async fn revoke(&self, token: &str, hint: &str) -> Result<(), OidcError> {
         let discovered = self.discovered().await?;
         let Some(url) = discovered.metadata.additional_metadata().revocation_endpoint.clone() else {
             return Ok(());
         };
         let form = [
-            ("token", access_token),
-            ("token_type_hint", "access_token"),
+            ("token", token),
+            ("token_type_hint", hint),
             ("client_id", self.client_id.as_str()),
             ("client_secret", self.client_secret.secret()),
         ];
@@ -473,6 +528,19 @@ impl RelyingParty {
             Err(OidcError::Provider(format!("revocation: HTTP {}", response.status())))
         }
     }
+}
+
+/// The `claims` request parameter: always ask to see `acr` and `amr` in the ID token; when
+/// levels are required, `acr` is an essential claim with those values.
+fn claims_request(required: &LevelPolicy) -> String {
+    let acr = match required.levels() {
+        None => Value::Null,
+        Some(levels) => {
+            let values: Vec<&str> = levels.iter().map(Acr::as_str).collect();
+            serde_json::json!({"essential": true, "values": values})
+        }
+    };
+    serde_json::json!({"id_token": {"acr": acr, "amr": {"essential": true}}}).to_string()
 }
 
 /// The HTTP client the `openidconnect` crate calls for the token request: reqwest with this

@@ -35,6 +35,7 @@ impl AuthRateLimit {
             let mut response = AppError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
+                format!("Trop de tentatives de connexion depuis votre adresse. Réessayez dans {seconds} secondes."),
                 format!("Too many sign-in attempts from your address. Please try again in {seconds} seconds."),
             )
             .page()

@@ -4,7 +4,7 @@ use crate::oidc::LoginTransaction;
 use crate::settings::{SessionSettings, SessionStoreSettings};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use shared::AgentClaims;
+use shared::{Acr, AgentClaims, Amr};
 use std::collections::BTreeMap;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
@@ -34,10 +34,10 @@ pub type PendingLogins = BTreeMap<String, LoginTransaction>;
 pub struct AgentSession {
     /// Verified claims.
     pub claims: AgentClaims,
-    /// `acr` from the ID token.
-    pub acr: Option<String>,
+    /// `acr` from the ID token: the level reached.
+    pub acr: Option<Acr>,
     /// `amr` from the ID token.
-    pub amr: Vec<String>,
+    pub amr: Vec<Amr>,
     /// Absolute expiry (Unix seconds).
     pub expires_at: i64,
     /// Anti-forgery token the SPA echoes in a header.
@@ -51,6 +51,9 @@ pub struct SessionTokens {
     pub id_token: String,
     /// For revocation at logout.
     pub access_token: String,
+    /// For revocation at logout, when the provider returned one. Never used to refresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 /// Stores `value` under `key` as one JSON string: the store then copies and keeps one string per

@@ -4,12 +4,12 @@
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
-use shared::{Brand, Environment, Network, Platform, Scope};
+use shared::{Acr, Brand, Environment, LevelPolicy, Network, Platform, RolePolicy, Scope};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use url::Url;
 
-/// Which AgentConnect platform the backend talks to.
+/// Which ProConnect platform the backend talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Preset {
@@ -40,21 +40,58 @@ impl Preset {
         Some(Platform { environment, network })
     }
 
-    /// Whether AgentConnect's production rules apply (HTTPS, no localhost).
+    /// Whether ProConnect's production rules apply (HTTPS, no localhost).
     pub fn is_production(self) -> bool {
         self.platform().is_some_and(|p| p.environment == Environment::Production)
     }
 }
 
-/// The algorithm registered with AgentConnect for ID tokens and userinfo.
+/// An algorithm registered with ProConnect for ID tokens or userinfo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SigningAlg {
-    /// ECDSA P-256 (default).
+    /// ECDSA P-256 (the demo's).
     ES256,
-    /// RSA PKCS#1 v1.5.
+    /// RSA PKCS#1 v1.5 (the partner portal's default).
     RS256,
     /// HMAC with the client secret (supported, not recommended).
     HS256,
+}
+
+/// How userinfo responses are registered: signed with an algorithm, or plain JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserinfoAlg {
+    /// A JWT signed with ECDSA P-256.
+    ES256,
+    /// A JWT signed with RSA PKCS#1 v1.5.
+    RS256,
+    /// A JWT signed with HMAC and the client secret.
+    HS256,
+    /// Unsigned `application/json` (only when registered so: the claims then rest on TLS alone).
+    #[serde(rename = "none")]
+    Unsigned,
+}
+
+impl UserinfoAlg {
+    /// The signing algorithm, `None` for unsigned JSON.
+    pub fn signed(self) -> Option<SigningAlg> {
+        match self {
+            UserinfoAlg::ES256 => Some(SigningAlg::ES256),
+            UserinfoAlg::RS256 => Some(SigningAlg::RS256),
+            UserinfoAlg::HS256 => Some(SigningAlg::HS256),
+            UserinfoAlg::Unsigned => None,
+        }
+    }
+}
+
+/// Who may sign in: the level (`acr`) and the roles a service requires.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessPolicy {
+    /// Levels accepted: `any` (default), `two-factor`, `certification-dirigeant`, or a list
+    /// (`"eidas2 eidas3"`). Requested as an essential `acr` claim and checked on the ID token.
+    pub level: LevelPolicy,
+    /// Roles of which the agent must hold one (`["agent_public"]`); empty: no rule. Needs the
+    /// `roles` scope.
+    pub roles: RolePolicy,
 }
 
 /// The provider and this FS's registration with it.
@@ -64,16 +101,19 @@ pub struct ProviderSettings {
     pub preset: Preset,
     /// Issuer URL; derived from the preset unless `custom` or `simulator`.
     pub issuer: Option<Url>,
-    /// `client_id` issued by AgentConnect.
+    /// `client_id` issued by ProConnect.
     pub client_id: String,
-    /// `client_secret` issued by AgentConnect (set it through `BFF_PROVIDER__CLIENT_SECRET`).
+    /// `client_secret` issued by ProConnect (set it through `BFF_PROVIDER__CLIENT_SECRET`).
     pub client_secret: String,
-    /// Registered signing algorithm.
-    pub alg: SigningAlg,
-    /// Scopes requested (must equal those declared to AgentConnect).
+    /// The ID token's registered signing algorithm.
+    pub id_token_signed_response_alg: SigningAlg,
+    /// The userinfo response's registered algorithm (`none`: unsigned JSON).
+    pub userinfo_signed_response_alg: UserinfoAlg,
+    /// Scopes requested (must equal those declared to ProConnect).
     pub scopes: Vec<Scope>,
-    /// Ask for `amr` through the `claims` parameter.
-    pub request_amr: bool,
+    /// `acr_values` to send (no longer documented by ProConnect; empty: none is sent). The
+    /// legacy AgentConnect platform of 2024 requires `["eidas1"]`.
+    pub acr_values: Vec<Acr>,
     /// Timeout of every call to the provider, seconds.
     pub timeout_seconds: u64,
 }
@@ -103,7 +143,7 @@ pub struct SessionSettings {
     pub store: SessionStoreSettings,
     /// Sign the agent out after this long without activity (minutes).
     pub idle_timeout_minutes: u64,
-    /// Absolute lifetime (hours), aligned with AgentConnect's 12 hours.
+    /// Absolute lifetime (hours), aligned with ProConnect's 12 hours.
     pub absolute_hours: u64,
     /// Sessions kept in process memory: all of them with the `memory` store (beyond this, moka's
     /// TinyLFU policy drops some), the most used in front of SQLite. Redis has no local copy,
@@ -118,8 +158,12 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// The URL agents use to reach this service (redirect URIs derive from it).
     pub public_url: Url,
-    /// The brand shown on the button.
+    /// The brand shown on the button and in every text.
     pub brand: Brand,
+    /// Where agents get help (an email address or an https URL), shown on every error page.
+    pub support: Option<String>,
+    /// The level and roles required to sign in.
+    pub policy: AccessPolicy,
     /// The provider.
     pub provider: ProviderSettings,
     /// Sessions.
@@ -137,16 +181,23 @@ impl Default for Settings {
         Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: Url::parse("http://127.0.0.1:8080/").expect("valid default URL"),
-            brand: Brand::AgentConnect,
+            brand: Brand::default(),
+            support: None,
+            policy: AccessPolicy::default(),
             provider: ProviderSettings {
                 preset: Preset::Simulator,
                 issuer: None,
                 client_id: "demo-fs".into(),
                 client_secret: String::new(),
-                alg: SigningAlg::ES256,
-                // The contract's scopes but `chorusdt` (Chorus DT only) and `custom` (ProConnect).
-                scopes: Scope::ALL.into_iter().filter(|s| !matches!(s, Scope::Chorusdt | Scope::Custom)).collect(),
-                request_amr: true,
+                id_token_signed_response_alg: SigningAlg::ES256,
+                userinfo_signed_response_alg: UserinfoAlg::ES256,
+                // Every scope but `chorusdt` (Chorus DT only), `custom` (service-specific) and
+                // `roles` (granted on request by ProConnect's support).
+                scopes: Scope::ALL
+                    .into_iter()
+                    .filter(|s| !matches!(s, Scope::Chorusdt | Scope::Custom | Scope::Roles))
+                    .collect(),
+                acr_values: Vec::new(),
                 timeout_seconds: 10,
             },
             session: SessionSettings {
@@ -213,12 +264,12 @@ impl Settings {
         }
     }
 
-    /// `redirect_uri` registered with AgentConnect.
+    /// `redirect_uri` registered with ProConnect.
     pub fn redirect_uri(&self) -> Url {
         self.public_url.join("auth/callback").expect("public_url is a base URL")
     }
 
-    /// `post_logout_redirect_uri` registered with AgentConnect.
+    /// `post_logout_redirect_uri` registered with ProConnect.
     pub fn post_logout_redirect_uri(&self) -> Url {
         self.public_url.join("auth/logout/callback").expect("public_url is a base URL")
     }
@@ -228,7 +279,7 @@ impl Settings {
         self.public_url.scheme() == "https"
     }
 
-    /// Checks the rules AgentConnect itself enforces, plus our own.
+    /// Checks the rules ProConnect itself enforces, plus our own.
     pub fn validate(&self) -> Result<(), SettingsError> {
         let invalid = |msg: String| Err(SettingsError::Invalid(msg));
         if self.public_url.cannot_be_a_base() || !self.public_url.path().ends_with('/') {
@@ -244,7 +295,7 @@ impl Settings {
             && (self.public_url.scheme() != "https" || is_loopback(&self.public_url))
         {
             return invalid(
-                "production requires an https public_url that is not localhost (AgentConnect error Y04A586)".into(),
+                "production requires an https public_url that is not localhost (ProConnect error Y04A586)".into(),
             );
         }
         if self.issuer().is_none() && self.provider.preset != Preset::Simulator {
@@ -259,9 +310,20 @@ impl Settings {
         if !self.provider.scopes.contains(&Scope::Openid) {
             return invalid("provider.scopes must contain `openid`".into());
         }
+        if self.policy.roles.is_set() && !self.provider.scopes.contains(&Scope::Roles) {
+            return invalid("policy.roles needs the `roles` scope in provider.scopes".into());
+        }
+        if let Some(unknown) = self.provider.acr_values.iter().find(|acr| !Acr::SUPPORTED.contains(acr)) {
+            return invalid(format!("provider.acr_values: `{unknown}` is not a level ProConnect supports"));
+        }
+        if let Some(support) = &self.support
+            && !(support.contains('@') && !support.contains(char::is_whitespace) || support.starts_with("https://"))
+        {
+            return invalid(format!("support `{support}` must be an email address or an https:// URL"));
+        }
         if self.session.absolute_hours == 0 || self.session.absolute_hours > 12 {
             return invalid(
-                "session.absolute_hours must be between 1 and 12 (AgentConnect's session lasts 12 hours)".into(),
+                "session.absolute_hours must be between 1 and 12 (ProConnect's session lasts 12 hours)".into(),
             );
         }
         if self.session.idle_timeout_minutes == 0 {

@@ -261,7 +261,7 @@ impl CallbackError {
     }
 
     /// A stable name for URLs and logs (`access_denied.level_not_met`, `login_required`…).
-    pub fn name(&self) -> &str {
+    pub fn name(&self) -> &'static str {
         match self {
             CallbackError::AccessDenied(AccessDenied::Cancelled) => "access_denied.cancelled",
             CallbackError::AccessDenied(AccessDenied::LevelNotMet) => "access_denied.level_not_met",

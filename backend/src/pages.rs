@@ -1,0 +1,121 @@
+//! The server-rendered pages a browser navigation can end on (a refused or failed sign-in): in
+//! French and English, saying what happened, what to do, and where to get help.
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use shared::{Bilingual, Explanation};
+
+/// A page, before the service's support contact is added.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// The stable name of what happened (`insufficient_level`, `access_denied.cancelled`…).
+    pub code: &'static str,
+    /// The heading.
+    pub title: Bilingual,
+    /// What happened and what to do, one paragraph each.
+    pub paragraphs: Vec<Bilingual>,
+    /// Facts the agent needs (label, value): the rule, their level, their roles…
+    pub facts: Vec<(Bilingual, String)>,
+    /// Links (text, same-site href), the first one being the way forward.
+    pub actions: Vec<(Bilingual, String)>,
+    /// Whether to point to the service's support.
+    pub contact_support: bool,
+}
+
+/// The service's support contact and brand name, added to every page by [`with_support`].
+#[derive(Debug, Clone, Default)]
+pub struct Support(pub Option<String>);
+
+impl Page {
+    /// A page from an explanation of the platform's.
+    pub fn explained(status: StatusCode, code: &'static str, explanation: Explanation) -> Self {
+        Page {
+            status,
+            code,
+            title: explanation.title,
+            paragraphs: vec![explanation.happened, explanation.to_do],
+            facts: Vec::new(),
+            actions: vec![home()],
+            contact_support: explanation.contact_support,
+        }
+    }
+
+    /// The page's HTML.
+    pub fn render(&self, support: &Support) -> String {
+        let section = |lang: &str, pick: &dyn Fn(&Bilingual) -> String| {
+            let mut html = format!("<section lang=\"{lang}\">");
+            let id = |name: &str| if lang == "fr" { format!(" id=\"{name}\"") } else { String::new() };
+            html += &format!("<h1{}>{}</h1>", id("error-title"), escape(&pick(&self.title)));
+            for (i, paragraph) in self.paragraphs.iter().enumerate() {
+                let pid = if i == 0 { id("error-message") } else { String::new() };
+                html += &format!("<p{pid}>{}</p>", escape(&pick(paragraph)));
+            }
+            if !self.facts.is_empty() {
+                html += "<dl>";
+                for (label, value) in &self.facts {
+                    html += &format!("<dt>{}</dt><dd>{}</dd>", escape(&pick(label)), escape(value));
+                }
+                html += "</dl>";
+            }
+            if self.contact_support
+                && let Some(contact) = &support.0
+            {
+                let href = if contact.contains('@') { format!("mailto:{contact}") } else { contact.clone() };
+                let text = pick(&Bilingual::new("Support du service :", "The service’s support:"));
+                html += &format!("<p>{} <a href=\"{}\">{}</a></p>", escape(&text), escape(&href), escape(contact));
+            }
+            html += "<ul>";
+            for (text, href) in &self.actions {
+                html += &format!("<li><a href=\"{}\">{}</a></li>", escape(href), escape(&pick(text)));
+            }
+            html + "</ul></section>"
+        };
+        format!(
+            "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{title}</title></head>\
+             <body><main>{fr}<hr>{en}<p>Code : <code id=\"error-code\">{code}</code> (HTTP {status})</p></main></body></html>",
+            title = escape(&self.title.fr),
+            fr = section("fr", &|b| b.fr.clone()),
+            en = section("en", &|b| b.en.clone()),
+            code = escape(self.code),
+            status = self.status.as_u16(),
+        )
+    }
+}
+
+/// The way back to the service's home page.
+pub fn home() -> (Bilingual, String) {
+    (Bilingual::new("Retour à l’accueil du service", "Back to the service’s home page"), "/".to_owned())
+}
+
+impl IntoResponse for Page {
+    /// Rendered without a support contact; [`with_support`] renders it again with one.
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Html(self.render(&Support::default()))).into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// Renders again, with the service's support contact, any [`Page`] a handler answered with.
+pub fn with_support(support: &Support, mut response: Response) -> Response {
+    match response.extensions_mut().remove::<Page>() {
+        Some(page) if support.0.is_some() => {
+            let mut rendered = (page.status, Html(page.render(support))).into_response();
+            for (name, value) in response.headers() {
+                if name != axum::http::header::CONTENT_LENGTH {
+                    rendered.headers_mut().insert(name, value.clone());
+                }
+            }
+            rendered
+        }
+        _ => response,
+    }
+}
+
+/// HTML-escapes text for element content and attribute values.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
