@@ -47,6 +47,11 @@ pub struct Faults {
     pub userinfo_sub: Option<String>,
     /// Replace claims of the ID token (e.g. `{"iss": "https://evil"}`; `null` removes one).
     pub id_token_overrides: serde_json::Map<String, serde_json::Value>,
+    /// Ignore an essential `acr` claim request, as a provider that does not honour it would:
+    /// the code is issued with the agent's real level (e.g. `eidas1` when `eidas1-mfa` was
+    /// required), and an existing session is reused whatever its level. For the relying party's
+    /// own server-side level check.
+    pub ignore_essential_acr: bool,
 }
 
 impl Faults {

@@ -1,8 +1,12 @@
-//! An offline simulator of the AgentConnect / ProConnect OpenID Provider, faithful to the
-//! service-provider contract (proved by `simulator/tests/`, one file per part): strict authorize, the mire and test FIs, 12-hour provider
-//! sessions, single-use 30 s codes, 60 s access tokens, signed ID tokens and userinfo JWTs
-//! (ES256, RS256 or HS256 per client), RP-initiated logout, revocation, key rotation, an
-//! injectable clock ([`Simulator::advance_clock`]) and fault injection ([`Simulator::set_faults`]).
+//! An offline simulator of the ProConnect (formerly AgentConnect) OpenID Provider, faithful to
+//! the service-provider contract it is configured with ([`Contract`]): today's ProConnect
+//! platform by default (every level passed through, essential `acr` requests, roles, `iss` on the
+//! callback, 60 s codes, 1 h access tokens, refresh tokens, separate ID token and userinfo
+//! algorithms, unsigned userinfo, the test identity provider), or the 2024 AgentConnect guide's
+//! strictness (`agentconnect-2024`). Proved by `simulator/tests/`: the mire and test FIs, 12-hour
+//! provider sessions, single-use codes, signed ID tokens and userinfo (ES256, RS256 or HS256 per
+//! client), RP-initiated logout, revocation, key rotation, an injectable clock
+//! ([`Simulator::advance_clock`]) and fault injection ([`Simulator::set_faults`]).
 //!
 //! Start it in-process with [`Simulator::spawn`] (tests, the demo) or with the `simulator` binary.
 //! `simulator/README.md` documents the configuration and what the simulator does not imitate.
@@ -14,12 +18,19 @@ mod authorize;
 mod clock;
 pub mod config;
 pub mod faults;
+mod identity;
+mod interaction;
 pub mod keys;
+pub mod levels;
 mod pages;
 mod provider;
 mod store;
+mod token;
+mod userinfo;
 
-pub use config::{AgentConfig, ClientConfig, IdentityProviderConfig, SigningAlg, SimulatorConfig};
+pub use config::{
+    AgentConfig, ClientConfig, Contract, IdentityProviderConfig, SigningAlg, SimulatorConfig, UserinfoAlg,
+};
 pub use faults::{Faults, Forgery};
 
 use axum::Router;

@@ -1,9 +1,10 @@
-//! The provider's HTML pages: the mire, the FI login page and the error page. French, accessible,
-//! self-contained (no external resource).
+//! The provider's HTML pages: the mire, the FI login pages (password, or the test FI where the
+//! tester picks the identity) and the error page. French, accessible, self-contained (no external
+//! resource), worded with the configured brand (never "AgentConnect" under ProConnect).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use shared::ErrorCode;
+use shared::{Acr, Brand, ErrorCode};
 
 /// HTML-escapes text for element content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -23,19 +24,21 @@ pub fn escape(text: &str) -> String {
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;color:#161616}\
 h1{color:#000091}label{display:block;margin:1rem 0 .25rem;font-weight:600}\
-input{font-size:1rem;padding:.5rem;width:100%;box-sizing:border-box;border:1px solid #3a3a3a}\
+input,select{font-size:1rem;padding:.5rem;width:100%;box-sizing:border-box;border:1px solid #3a3a3a}\
 button{margin-top:1rem;background:#000091;color:#fff;border:0;padding:.75rem 1.5rem;font-size:1rem;cursor:pointer}\
 button:hover{background:#1212ff}:focus-visible{outline:2px solid #0a76f6;outline-offset:2px}\
 .error{color:#ce0500}nav{margin-top:2rem}a{color:#000091}";
 
 /// A complete page with the simulator's security headers.
-pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
+pub fn page(brand: Brand, status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{title} – simulateur AgentConnect</title><style>{STYLE}</style></head>\
-         <body><main>{body}</main></body></html>",
-        title = escape(title)
+         <title>{title} – simulateur {brand}</title><style>{STYLE}</style></head>\
+         <body><header><p id=\"brand\">{brand} <small>(simulateur)</small></p></header>\
+         <main>{body}</main></body></html>",
+        title = escape(title),
+        brand = brand.name(),
     );
     let mut response = (status, Html(html)).into_response();
     let headers = response.headers_mut();
@@ -47,10 +50,11 @@ pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
     response
 }
 
-/// AgentConnect's error page for a code, with a technical detail.
-pub fn error_page(code: ErrorCode, detail: &str) -> Response {
+/// The platform's error page for a code, with a technical detail.
+pub fn error_page(brand: Brand, code: ErrorCode, detail: &str) -> Response {
     let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
     page(
+        brand,
         status,
         "Erreur",
         &format!(
@@ -64,11 +68,19 @@ pub fn error_page(code: ErrorCode, detail: &str) -> Response {
 }
 
 /// The mire: asks for the professional email.
-pub fn mire(interaction: &str, service: &str, home_url: &str, login_hint: &str, error: Option<&str>) -> Response {
+pub fn mire(
+    brand: Brand,
+    interaction: &str,
+    service: &str,
+    home_url: &str,
+    login_hint: &str,
+    error: Option<&str>,
+) -> Response {
     let error = error
         .map(|e| format!("<p class=\"error\" id=\"mire-error\" role=\"alert\">{}</p>", escape(e)))
         .unwrap_or_default();
     page(
+        brand,
         StatusCode::OK,
         "Connexion",
         &format!(
@@ -87,12 +99,22 @@ pub fn mire(interaction: &str, service: &str, home_url: &str, login_hint: &str, 
     )
 }
 
+fn fi_error(error: Option<&str>) -> String {
+    error.map(|e| format!("<p class=\"error\" id=\"fi-error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default()
+}
+
 /// A test FI's login page.
-pub fn fi_login(interaction: &str, idp_id: &str, idp_name: &str, login: &str, error: Option<&str>) -> Response {
-    let error = error
-        .map(|e| format!("<p class=\"error\" id=\"fi-error\" role=\"alert\">{}</p>", escape(e)))
-        .unwrap_or_default();
+pub fn fi_login(
+    brand: Brand,
+    interaction: &str,
+    idp_id: &str,
+    idp_name: &str,
+    login: &str,
+    error: Option<&str>,
+) -> Response {
+    let error = fi_error(error);
     page(
+        brand,
         StatusCode::OK,
         idp_name,
         &format!(
@@ -108,6 +130,56 @@ pub fn fi_login(interaction: &str, idp_id: &str, idp_name: &str, login: &str, er
             interaction = escape(interaction),
             idp = escape(idp_id),
             login = escape(login),
+        ),
+    )
+}
+
+/// What the test identity provider's page shows and pre-fills.
+pub struct PickIdentity<'a> {
+    pub interaction: &'a str,
+    pub idp_id: &'a str,
+    pub idp_name: &'a str,
+    pub email: &'a str,
+    pub siret: &'a str,
+    pub acr: &'a str,
+}
+
+/// The platform's test identity provider: the tester picks the email, SIRET and level returned;
+/// no password.
+pub fn fi_pick_identity(brand: Brand, form: &PickIdentity<'_>, error: Option<&str>) -> Response {
+    let error = fi_error(error);
+    let options: String = Acr::SUPPORTED
+        .iter()
+        .map(|acr| {
+            let selected = if acr.as_str() == form.acr { " selected" } else { "" };
+            format!(
+                "<option value=\"{value}\"{selected}>{short} – {meaning}</option>",
+                value = escape(acr.as_str()),
+                short = escape(acr.short_name()),
+                meaning = escape(acr.describe().0),
+            )
+        })
+        .collect();
+    page(
+        brand,
+        StatusCode::OK,
+        form.idp_name,
+        &format!(
+            "<h1>{name}</h1><p>Fournisseur d'identité de test : choisissez l'identité renvoyée, sans mot de passe.</p>{error}\
+             <form method=\"post\" action=\"/interaction/{interaction}/fi/{idp}\">\
+             <label for=\"email\">Adresse électronique</label>\
+             <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\" required value=\"{email}\">\
+             <label for=\"siret\">SIRET de l'organisation (14 chiffres)</label>\
+             <input id=\"siret\" name=\"siret\" inputmode=\"numeric\" pattern=\"[0-9]{{14}}\" required value=\"{siret}\">\
+             <label for=\"acr\">Niveau d'authentification (acr)</label>\
+             <select id=\"acr\" name=\"acr\">{options}</select>\
+             <button type=\"submit\" id=\"fi-submit\">Se connecter</button></form>\
+             <nav><a href=\"/interaction/{interaction}/cancel\">Annuler la connexion</a></nav>",
+            name = escape(form.idp_name),
+            interaction = escape(form.interaction),
+            idp = escape(form.idp_id),
+            email = escape(form.email),
+            siret = escape(form.siret),
         ),
     )
 }

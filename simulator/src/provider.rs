@@ -1,23 +1,22 @@
-//! The router, and the back-channel endpoints under `/api/v2`: discovery, JWKS, token (§3),
-//! userinfo (§3), revocation (RFC 7009) and RP-initiated logout (§4).
+//! The router, and the back-channel endpoints under `/api/v2` other than token and userinfo:
+//! discovery, JWKS, revocation (RFC 7009) and RP-initiated logout (§4).
 
 use crate::Simulator;
-use crate::authorize::{self, INTERACTION_TTL, SESSION_COOKIE};
-use crate::config::{AgentConfig, ClientConfig, IdentityProviderConfig};
+use crate::config::{ClientConfig, SigningAlg};
 use crate::faults::Forgery;
-use crate::keys::{at_hash, pkce_s256, random_token};
-use crate::pages::error_page;
-use crate::store::{AccessGrant, ConsumedCode, Lifetimes};
+use crate::interaction::{self, INTERACTION_TTL, SESSION_COOKIE};
+use crate::store::Lifetimes;
+use crate::{authorize, token, userinfo};
 use axum::extract::{RawForm, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
-use shared::{Brand, ErrorCode, Scope};
+use serde_json::{Value, json};
+use shared::{Acr, ErrorCode, Scope};
 use std::collections::HashMap;
 use std::time::Duration;
 use url::Url;
@@ -28,14 +27,14 @@ pub fn router(sim: Simulator) -> Router {
         .route("/api/v2/.well-known/openid-configuration", get(discovery))
         .route("/api/v2/jwks", get(jwks))
         .route("/api/v2/authorize", get(authorize::authorize_get).post(authorize::authorize_post))
-        .route("/api/v2/token", post(token))
-        .route("/api/v2/userinfo", get(userinfo))
+        .route("/api/v2/token", post(token::token))
+        .route("/api/v2/userinfo", get(userinfo::userinfo))
         .route("/api/v2/session/end", get(session_end))
         .route("/api/v2/token/revocation", post(revocation))
-        .route("/interaction/{id}", get(authorize::mire_page).post(authorize::mire_submit))
-        .route("/interaction/{id}/cancel", get(authorize::cancel))
-        .route("/interaction/{id}/fi/{idp}", get(authorize::fi_page).post(authorize::fi_submit))
-        .fallback(|| async { error_page(ErrorCode::Y000404, "route inconnue") })
+        .route("/interaction/{id}", get(interaction::mire_page).post(interaction::mire_submit))
+        .route("/interaction/{id}/cancel", get(interaction::cancel))
+        .route("/interaction/{id}/fi/{idp}", get(interaction::fi_page).post(interaction::fi_submit))
+        .fallback(|State(sim): State<Simulator>| async move { sim.error_page(ErrorCode::Y000404, "route inconnue") })
         .with_state(sim)
 }
 
@@ -45,37 +44,49 @@ impl Simulator {
         let config = self.config();
         Lifetimes {
             interaction: INTERACTION_TTL,
-            code: Duration::from_secs(config.code_ttl_seconds),
-            access_token: Duration::from_secs(config.access_token_ttl_seconds),
+            code: Duration::from_secs(config.code_ttl()),
+            access_token: Duration::from_secs(config.access_token_ttl()),
+            refresh_token: Duration::from_secs(config.refresh_token_ttl()),
             session: Duration::from_secs(config.session_hours.saturating_mul(3600)),
         }
     }
 
-    /// Signs claims for a client, or forges the signature when a fault asks for it.
-    fn sign(&self, client: &ClientConfig, claims: &Value, forgery: Option<Forgery>) -> anyhow::Result<String> {
+    /// Signs claims for a client with `alg` (its ID token's or its userinfo's), or forges the
+    /// signature when a fault asks for it.
+    pub(crate) fn sign(
+        &self,
+        client: &ClientConfig,
+        alg: SigningAlg,
+        claims: &Value,
+        forgery: Option<Forgery>,
+    ) -> anyhow::Result<String> {
         let keys = self.keys();
         match forgery {
-            Some(forgery) => keys.forge(forgery, client.alg, claims),
-            None => keys.sign(client.alg, &client.client_secret, claims),
+            Some(forgery) => keys.forge(forgery, alg, claims),
+            None => keys.sign(alg, &client.client_secret, claims),
         }
     }
 
-    async fn injected_delay(&self) {
+    pub(crate) async fn injected_delay(&self) {
         if let Some(delay) = self.faults().delay {
             tokio::time::sleep(delay).await;
         }
     }
 }
 
+/// Discovery. Under `proconnect`: every supported level, the refresh grant, `private_key_jwt`
+/// advertised (as the platform does; only `client_secret_post` works here), unsigned userinfo,
+/// the extra `prompt` values and RFC 9207 `iss`.
 async fn discovery(State(sim): State<Simulator>) -> Json<Value> {
     let issuer = sim.issuer();
-    let proconnect = sim.config().brand == Brand::ProConnect;
-    let offered = |s: &Scope| proconnect || *s != Scope::Custom;
+    let config = sim.config();
+    let proconnect = config.contract.is_proconnect();
+    let offered = |s: &Scope| config.offers_scope(*s);
     let scopes: Vec<&str> = Scope::ALL.into_iter().filter(offered).map(Scope::as_str).collect();
     let mut claims: Vec<&str> =
         Scope::ALL.iter().filter(|s| offered(s)).flat_map(|s| s.claims().iter().copied()).collect();
     claims.extend(["iss", "aud", "exp", "iat", "nonce", "acr", "auth_time", "sid", "at_hash", "amr"]);
-    Json(json!({
+    let mut doc = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
@@ -85,22 +96,39 @@ async fn discovery(State(sim): State<Simulator>) -> Json<Value> {
         "jwks_uri": format!("{issuer}/jwks"),
         "scopes_supported": scopes,
         "claims_supported": claims,
-        "acr_values_supported": ["eidas1", "eidas2", "eidas3"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code"],
         "subject_types_supported": ["public"],
-        "token_endpoint_auth_methods_supported": ["client_secret_post"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_post"],
         "id_token_signing_alg_values_supported": ["ES256", "RS256", "HS256"],
-        "userinfo_signing_alg_values_supported": ["ES256", "RS256", "HS256"],
         "code_challenge_methods_supported": ["S256"],
         "claims_parameter_supported": true,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
-        // One platform behind both brands: silent login is accepted whichever button the FS shows.
-        "prompt_values_supported": ["login", "none", "consent"],
-    }))
+    });
+    let extra = if proconnect {
+        json!({
+            "acr_values_supported": Acr::SUPPORTED.iter().map(Acr::as_str).collect::<Vec<_>>(),
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
+            "userinfo_signing_alg_values_supported": ["ES256", "RS256", "HS256", "none"],
+            "prompt_values_supported": ["login", "none", "consent", "select_organization", "update_userinfo"],
+            "authorization_response_iss_parameter_supported": true,
+        })
+    } else {
+        json!({
+            "acr_values_supported": ["eidas1", "eidas2", "eidas3"],
+            "grant_types_supported": ["authorization_code"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post"],
+            "userinfo_signing_alg_values_supported": ["ES256", "RS256", "HS256"],
+            // One platform behind both brands: silent login is accepted whichever button the FS shows.
+            "prompt_values_supported": ["login", "none", "consent"],
+        })
+    };
+    if let (Some(doc), Value::Object(extra)) = (doc.as_object_mut(), extra) {
+        doc.extend(extra);
+    }
+    Json(doc)
 }
 
 async fn jwks(State(sim): State<Simulator>) -> Response {
@@ -111,13 +139,13 @@ async fn jwks(State(sim): State<Simulator>) -> Response {
 }
 
 /// An RFC 6749 §5.2 error as JSON.
-fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+pub(crate) fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     (status, [(header::CACHE_CONTROL, "no-store")], Json(json!({"error": error, "error_description": description})))
         .into_response()
 }
 
 /// A form body (`application/x-www-form-urlencoded`); a repeated parameter is refused (RFC 6749 §3.2).
-fn parse_form(body: &[u8]) -> Result<HashMap<String, String>, Response> {
+pub(crate) fn parse_form(body: &[u8]) -> Result<HashMap<String, String>, Response> {
     let mut form = HashMap::new();
     for (name, value) in url::form_urlencoded::parse(body) {
         if form.insert(name.to_string(), value.to_string()).is_some() {
@@ -132,7 +160,10 @@ fn parse_form(body: &[u8]) -> Result<HashMap<String, String>, Response> {
 }
 
 /// client_secret_post authentication.
-fn authenticate_client<'a>(sim: &'a Simulator, form: &HashMap<String, String>) -> Result<&'a ClientConfig, Response> {
+pub(crate) fn authenticate_client<'a>(
+    sim: &'a Simulator,
+    form: &HashMap<String, String>,
+) -> Result<&'a ClientConfig, Response> {
     let client_id = form.get("client_id").map(String::as_str).unwrap_or_default();
     match sim.config().client(client_id) {
         Some(client) if form.get("client_secret").is_some_and(|s| *s == client.client_secret) => Ok(client),
@@ -144,239 +175,47 @@ fn authenticate_client<'a>(sim: &'a Simulator, form: &HashMap<String, String>) -
     }
 }
 
-fn agent<'a>(sim: &'a Simulator, idp_id: &str, login: &str) -> Option<(&'a IdentityProviderConfig, &'a AgentConfig)> {
-    let idp = sim.config().idp(idp_id)?;
-    Some((idp, idp.agents.iter().find(|a| a.login == login)?))
-}
-
-/// `sub`: opaque, different for every FS and every FI.
-fn subject(client_id: &str, idp_id: &str, uid: &str) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(format!("{client_id}\u{0}{idp_id}\u{0}{uid}").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-async fn token(State(sim): State<Simulator>, RawForm(body): RawForm) -> Response {
-    let faults = sim.faults();
-    sim.injected_delay().await;
-    if let Some(status) = faults.token_status {
-        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        return (status, "simulated failure").into_response();
-    }
-    if faults.token_invalid_json {
-        return ([(header::CONTENT_TYPE, "application/json")], "{\"access_token\": \"unterminated").into_response();
-    }
-    let response = match exchange_code(&sim, &body) {
-        Ok(response) => response,
-        Err(response) => return response,
-    };
-    let headers = [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")];
-    match faults.token_body_padding {
-        Some(padding) => (headers, format!("{}{response}", " ".repeat(padding))).into_response(),
-        None => (headers, response.to_string()).into_response(),
-    }
-}
-
-/// The authorization code grant: the code is single-use, short-lived, and bound to the client,
-/// the `redirect_uri` and the PKCE challenge of its request.
-fn exchange_code(sim: &Simulator, body: &[u8]) -> Result<Value, Response> {
-    let form = parse_form(body)?;
-    let client = authenticate_client(sim, &form)?;
-    let invalid_grant = |description: &str| oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", description);
-    match form.get("grant_type").map(String::as_str) {
-        Some("authorization_code") => {}
-        None => return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "missing grant_type")),
-        Some(_) => {
-            return Err(oauth_error(
-                StatusCode::BAD_REQUEST,
-                "unsupported_grant_type",
-                "only authorization_code is supported",
-            ));
-        }
-    }
-    let code = form.get("code").cloned().unwrap_or_default();
-    let lifetimes = sim.lifetimes();
-    let grant = {
-        let mut store = sim.store();
-        if let Some(consumed) = store.consumed_codes.remove(&code) {
-            // A replayed code: the token it gave is revoked too.
-            store.access_tokens.remove(&consumed.access_token);
-            return Err(invalid_grant("the code has already been used"));
-        }
-        store.codes.remove(&code)
-    };
-    let Some(grant) = grant else {
-        return Err(invalid_grant("unknown, expired or already used code"));
-    };
-    if sim.clock().expired(grant.created, lifetimes.code) {
-        return Err(invalid_grant("the code has expired"));
-    }
-    if grant.interaction.client_id != client.client_id {
-        return Err(invalid_grant("the code was issued to another client"));
-    }
-    if form.get("redirect_uri") != Some(&grant.interaction.redirect_uri) {
-        return Err(invalid_grant("redirect_uri differs from the authorization request"));
-    }
-    match (&grant.interaction.code_challenge, form.get("code_verifier")) {
-        (None, None) => {}
-        (Some(challenge), Some(verifier)) if pkce_s256(verifier) == *challenge => {}
-        _ => return Err(invalid_grant("PKCE verification failed")),
-    }
-    let Some((idp, agent)) = agent(sim, &grant.session.idp_id, &grant.session.login) else {
-        return Err(invalid_grant("the agent no longer exists"));
-    };
-    let faults = sim.faults();
-    let access_token = random_token(32);
-    let now = sim.clock().unix();
-    let ttl = sim.config().access_token_ttl_seconds;
-    let mut claims = Map::new();
-    claims.insert("iss".into(), json!(sim.issuer()));
-    claims.insert("sub".into(), json!(subject(&client.client_id, &idp.idp_id, &agent.uid)));
-    claims.insert("aud".into(), json!(client.client_id));
-    claims.insert("exp".into(), json!(now.saturating_add_unsigned(ttl)));
-    claims.insert("iat".into(), json!(now));
-    claims.insert("nonce".into(), json!(grant.interaction.nonce));
-    claims.insert("acr".into(), json!(idp.acr));
-    claims.insert("auth_time".into(), json!(grant.session.auth_time));
-    claims.insert("sid".into(), json!(grant.session.sid));
-    claims.insert("at_hash".into(), json!(at_hash(&access_token)));
-    if grant.interaction.want_amr {
-        claims.insert("amr".into(), json!(agent.amr));
-    }
-    for (name, value) in &faults.id_token_overrides {
-        match value {
-            Value::Null => claims.remove(name),
-            value => claims.insert(name.clone(), value.clone()),
-        };
-    }
-    let id_token = sim
-        .sign(client, &Value::Object(claims), faults.id_token_forgery())
-        .map_err(|error| oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &error.to_string()))?;
-    let created = sim.clock().now();
-    {
-        let mut store = sim.store();
-        store.prune(created, lifetimes);
-        store.consumed_codes.insert(code, ConsumedCode { access_token: access_token.clone(), created: grant.created });
-        store.access_tokens.insert(
-            access_token.clone(),
-            AccessGrant {
-                client_id: client.client_id.clone(),
-                scopes: grant.interaction.scopes.clone(),
-                idp_id: idp.idp_id.clone(),
-                login: agent.login.clone(),
-                created,
-            },
-        );
-    }
-    Ok(json!({
-        "access_token": access_token,
-        "token_type": "Bearer",
-        "expires_in": ttl,
-        "id_token": id_token,
-        "scope": grant.interaction.scopes.to_string(),
-    }))
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")
-}
-
-/// An RFC 6750 error at userinfo.
-fn unauthorized(error: &str, description: &str) -> Response {
-    let mut response = oauth_error(StatusCode::UNAUTHORIZED, error, description);
-    if let Ok(value) = format!("Bearer error=\"{error}\"").parse() {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
-    }
-    response
-}
-
-/// Userinfo: a JWT signed like the ID token, holding `sub` and the granted scopes' claims (the
-/// ones the agent's directory has), plus `iss`, `aud`, `iat` and `exp`.
-async fn userinfo(State(sim): State<Simulator>, headers: HeaderMap) -> Response {
-    let faults = sim.faults();
-    sim.injected_delay().await;
-    let Some(token) = bearer(&headers) else {
-        return unauthorized("invalid_request", "missing Bearer access token");
-    };
-    let grant = sim.store().access_tokens.get(token).cloned();
-    let Some(grant) = grant else {
-        return unauthorized("invalid_token", "unknown or revoked access token");
-    };
-    if sim.clock().expired(grant.created, sim.lifetimes().access_token) {
-        return unauthorized("invalid_token", "Y030025: access token expired");
-    }
-    let (Some(client), Some((idp, agent))) =
-        (sim.config().client(&grant.client_id), agent(&sim, &grant.idp_id, &grant.login))
-    else {
-        return unauthorized("invalid_token", "the client or agent no longer exists");
-    };
-    let now = sim.clock().unix();
-    let mut claims = Map::new();
-    claims.insert("iss".into(), json!(sim.issuer()));
-    claims.insert("aud".into(), json!(client.client_id));
-    claims.insert("iat".into(), json!(now));
-    claims.insert("exp".into(), json!(now.saturating_add_unsigned(sim.config().access_token_ttl_seconds)));
-    for scope in &grant.scopes.0 {
-        for name in scope.claims() {
-            let value = match *name {
-                "sub" => Some(json!(faults.userinfo_sub.clone().unwrap_or_else(|| subject(
-                    &client.client_id,
-                    &idp.idp_id,
-                    &agent.uid
-                )))),
-                "email" => Some(json!(agent.email)),
-                "uid" => Some(json!(agent.uid)),
-                "idp_id" => Some(json!(idp.idp_id)),
-                "idp_acr" => Some(json!(idp.acr)),
-                other => agent.claims.get(other).and_then(|v| serde_json::to_value(v).ok()),
-            };
-            if let Some(value) = value {
-                claims.insert((*name).to_owned(), value);
-            }
-        }
-    }
-    if faults.userinfo_not_jwt {
-        return ([(header::CACHE_CONTROL, "no-store")], Json(Value::Object(claims))).into_response();
-    }
-    match sim.sign(client, &Value::Object(claims), faults.userinfo_forgery()) {
-        Ok(jwt) => {
-            ([(header::CONTENT_TYPE, "application/jwt"), (header::CACHE_CONTROL, "no-store")], jwt).into_response()
-        }
-        Err(error) => oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &error.to_string()),
-    }
-}
-
 #[derive(Deserialize)]
 struct EndSessionQuery {
     id_token_hint: Option<String>,
+    client_id: Option<String>,
     state: Option<String>,
     post_logout_redirect_uri: Option<String>,
 }
 
-/// RP-initiated logout: a valid `id_token_hint`, an exactly registered
-/// `post_logout_redirect_uri` (`Y030111`), `state` echoed; the provider session ends.
+/// RP-initiated logout: a valid `id_token_hint` (under `proconnect`, `client_id` may replace
+/// it), an exactly registered `post_logout_redirect_uri` (`Y030111`), `state` echoed; the
+/// provider session ends.
 async fn session_end(State(sim): State<Simulator>, jar: CookieJar, RawQuery(query): RawQuery) -> Response {
     let Ok(query) = serde_urlencoded::from_str::<EndSessionQuery>(query.as_deref().unwrap_or_default()) else {
-        return error_page(ErrorCode::Y000400, "paramètres de déconnexion invalides");
+        return sim.error_page(ErrorCode::Y000400, "paramètres de déconnexion invalides");
     };
-    let Some(hint) = query.id_token_hint.filter(|h| !h.is_empty()) else {
-        return error_page(ErrorCode::Y000400, "id_token_hint manquant");
+    let client = match query.id_token_hint.filter(|h| !h.is_empty()) {
+        Some(hint) => {
+            let Some(client) = unverified_audience(&hint).and_then(|aud| sim.config().client(&aud)) else {
+                return sim.error_page(ErrorCode::Y000400, "id_token_hint invalide");
+            };
+            let now = sim.clock().now();
+            let verified = sim.keys().verify_own(&hint, client.id_token_alg(), &client.client_secret, now);
+            if verified.is_none_or(|claims| claims.get("iss").and_then(Value::as_str) != Some(sim.issuer())) {
+                return sim.error_page(ErrorCode::Y000400, "id_token_hint invalide (signature)");
+            }
+            client
+        }
+        None => match query.client_id.as_deref().filter(|_| sim.config().contract.is_proconnect()) {
+            Some(id) => match sim.config().client(id) {
+                Some(client) => client,
+                None => return sim.error_page(ErrorCode::Y000400, "client_id inconnu"),
+            },
+            None => return sim.error_page(ErrorCode::Y000400, "id_token_hint manquant"),
+        },
     };
-    let client = unverified_audience(&hint).and_then(|aud| sim.config().client(&aud));
-    let Some(client) = client else {
-        return error_page(ErrorCode::Y000400, "id_token_hint invalide");
-    };
-    let now = sim.clock().now();
-    let verified = sim.keys().verify_own(&hint, client.alg, &client.client_secret, now);
-    if verified.is_none_or(|claims| claims.get("iss").and_then(Value::as_str) != Some(sim.issuer())) {
-        return error_page(ErrorCode::Y000400, "id_token_hint invalide (signature)");
-    }
     let Some(target) = query.post_logout_redirect_uri.filter(|uri| client.post_logout_redirect_uris.contains(uri))
     else {
-        return error_page(ErrorCode::Y030111, "post_logout_redirect_uri non enregistrée");
+        return sim.error_page(ErrorCode::Y030111, "post_logout_redirect_uri non enregistrée");
     };
     let Ok(mut url) = Url::parse(&target) else {
-        return error_page(ErrorCode::Y030111, "post_logout_redirect_uri invalide");
+        return sim.error_page(ErrorCode::Y030111, "post_logout_redirect_uri invalide");
     };
     if let Some(state) = query.state {
         url.query_pairs_mut().append_pair("state", &state);
@@ -400,7 +239,8 @@ fn unverified_audience(token: &str) -> Option<String> {
     }
 }
 
-/// RFC 7009: revokes an access token of the authenticated client; unknown tokens (and other
+/// RFC 7009: revokes an access token or a refresh token (with the access token issued with it)
+/// of the authenticated client; `token_type_hint` is not needed. Unknown tokens (and other
 /// clients' tokens) are not an error and stay as they are.
 async fn revocation(State(sim): State<Simulator>, RawForm(body): RawForm) -> Response {
     let form = match parse_form(&body) {
@@ -417,6 +257,11 @@ async fn revocation(State(sim): State<Simulator>, RawForm(body): RawForm) -> Res
     let mut store = sim.store();
     if store.access_tokens.get(token).is_some_and(|grant| grant.client_id == client) {
         store.access_tokens.remove(token);
+    }
+    if store.refresh_tokens.get(token).is_some_and(|grant| grant.client_id == client)
+        && let Some(grant) = store.refresh_tokens.remove(token)
+    {
+        store.access_tokens.remove(&grant.access_token);
     }
     StatusCode::OK.into_response()
 }

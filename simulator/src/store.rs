@@ -1,4 +1,5 @@
-//! In-memory state of the provider: pending interactions, codes, access tokens, sessions.
+//! In-memory state of the provider: pending interactions, codes, access and refresh tokens,
+//! sessions.
 //! Instants come from the simulator's clock.
 
 use shared::Scopes;
@@ -75,16 +76,28 @@ pub struct Interaction {
     pub state: String,
     pub nonce: String,
     pub want_amr: bool,
+    /// The levels of an essential `acr` claim request (ProConnect); `None`: any level.
+    pub essential_acr: Option<Vec<String>>,
+    /// The supported levels requested, essential or not (`acr_values`, `claims`): the test FI
+    /// preselects the first.
+    pub requested_acr: Vec<String>,
     pub code_challenge: Option<String>,
     pub login_hint: Option<String>,
+    /// A 14-digit SIRET to preselect (ProConnect's `siret_hint`).
+    pub siret_hint: Option<String>,
     pub created: Instant,
 }
 
-/// The provider's own session with the browser (12 hours).
+/// The provider's own session with the browser (12 hours): who signed in, where, at which level.
 #[derive(Debug, Clone)]
 pub struct ProviderSession {
     pub idp_id: String,
+    /// The agent's login at the FI (the test FI: the email the tester picked).
     pub login: String,
+    /// The level the FI reported, as configured or picked (not yet mapped for the FS).
+    pub acr: String,
+    /// The SIRET the tester picked at the test FI.
+    pub siret: Option<String>,
     pub auth_time: i64,
     pub sid: String,
     pub created: Instant,
@@ -103,8 +116,22 @@ pub struct CodeGrant {
 pub struct AccessGrant {
     pub client_id: String,
     pub scopes: Scopes,
-    pub idp_id: String,
-    pub login: String,
+    pub session: ProviderSession,
+    pub created: Instant,
+}
+
+/// An issued refresh token (ProConnect). Its lifetime runs from the sign-in (`created` is the
+/// code exchange's instant, carried over on rotation), not from its own issue.
+#[derive(Debug, Clone)]
+pub struct RefreshGrant {
+    pub client_id: String,
+    pub scopes: Scopes,
+    pub session: ProviderSession,
+    pub want_amr: bool,
+    /// The returned level (mapped), kept for the refreshed ID tokens.
+    pub acr: String,
+    /// The access token issued with it (revoked with it).
+    pub access_token: String,
     pub created: Instant,
 }
 
@@ -113,6 +140,7 @@ pub struct AccessGrant {
 #[derive(Debug, Clone)]
 pub struct ConsumedCode {
     pub access_token: String,
+    pub refresh_token: Option<String>,
     pub created: Instant,
 }
 
@@ -124,6 +152,7 @@ pub struct Lifetimes {
     pub interaction: Duration,
     pub code: Duration,
     pub access_token: Duration,
+    pub refresh_token: Duration,
     pub session: Duration,
 }
 
@@ -134,6 +163,7 @@ pub struct Store {
     pub codes: Records<CodeGrant>,
     pub consumed_codes: Records<ConsumedCode>,
     pub access_tokens: Records<AccessGrant>,
+    pub refresh_tokens: Records<RefreshGrant>,
     pub sessions: Records<ProviderSession>,
 }
 
@@ -146,7 +176,7 @@ macro_rules! created {
         }
     )*};
 }
-created!(Interaction, ProviderSession, CodeGrant, AccessGrant, ConsumedCode);
+created!(Interaction, ProviderSession, CodeGrant, AccessGrant, RefreshGrant, ConsumedCode);
 
 impl Store {
     /// Forgets every record that has outlived its lifetime at `now`. Access tokens are kept an
@@ -157,6 +187,7 @@ impl Store {
         self.codes.prune(now, lifetimes.code);
         self.consumed_codes.prune(now, lifetimes.code);
         self.access_tokens.prune(now, lifetimes.access_token + EXPIRED_TOKEN_MEMORY);
+        self.refresh_tokens.prune(now, lifetimes.refresh_token);
         self.sessions.prune(now, lifetimes.session);
     }
 }
@@ -170,11 +201,20 @@ mod tests {
         interaction: Duration::from_secs(600),
         code: Duration::from_secs(60),
         access_token: Duration::from_secs(60),
+        refresh_token: Duration::from_secs(7200),
         session: Duration::from_secs(12 * 3600),
     };
 
     fn session(created: Instant) -> ProviderSession {
-        ProviderSession { idp_id: "idp".into(), login: "agent".into(), auth_time: 0, sid: "sid".into(), created }
+        ProviderSession {
+            idp_id: "idp".into(),
+            login: "agent".into(),
+            acr: "eidas1".into(),
+            siret: None,
+            auth_time: 0,
+            sid: "sid".into(),
+            created,
+        }
     }
 
     fn interaction(created: Instant) -> Interaction {
@@ -185,14 +225,17 @@ mod tests {
             state: "state".into(),
             nonce: "nonce".into(),
             want_amr: false,
+            essential_acr: None,
+            requested_acr: Vec::new(),
             code_challenge: None,
             login_hint: None,
+            siret_hint: None,
             created,
         }
     }
 
     fn consumed(created: Instant) -> ConsumedCode {
-        ConsumedCode { access_token: "token".into(), created }
+        ConsumedCode { access_token: "token".into(), refresh_token: None, created }
     }
 
     /// Which of the five records are still there.
@@ -218,13 +261,7 @@ mod tests {
         store.consumed_codes.insert("cc".into(), consumed(created));
         store.access_tokens.insert(
             "a".into(),
-            AccessGrant {
-                client_id: "client".into(),
-                scopes: Scopes::default(),
-                idp_id: "idp".into(),
-                login: "agent".into(),
-                created,
-            },
+            AccessGrant { client_id: "client".into(), scopes: Scopes::default(), session: session(created), created },
         );
         store.sessions.insert("s".into(), session(created));
         // (advance to, [interaction, code, consumed code, access token, session] still there)

@@ -1,4 +1,5 @@
-//! Contract §1, §5 and §7 (the *ProConnect* additions): with `brand = "proconnect"` the sandbox
+//! Contract §1, §5 and §7 (the 2024 *ProConnect* additions, under `contract = "agentconnect-2024"`):
+//! with `brand = "proconnect"` the sandbox
 //! identity `user@yopmail.com` signs in, `amr` carries ProConnect's values and the `custom` scope
 //! gives the `custom` claim. Under AgentConnect these are absent; silent login (`prompt=none`),
 //! `idp_hint` and `login_hint` are accepted under both brands (one platform behind two buttons).
@@ -15,7 +16,7 @@ const AMR: &str = r#"{"id_token":{"amr":{"essential":true}}}"#;
 
 #[tokio::test]
 async fn proconnect_sandbox_identity_amr_and_custom_claim() {
-    let h = start_with(|c| c.brand = Brand::ProConnect).await;
+    let h = start_with(|c| c.brand = Some(Brand::ProConnect)).await;
     let discovery: Value =
         reqwest::get(h.url("/api/v2/.well-known/openid-configuration")).await.unwrap().json().await.unwrap();
     assert!(discovery["scopes_supported"].as_array().unwrap().contains(&json!("custom")));
@@ -52,7 +53,7 @@ async fn agentconnect_has_no_sandbox_identity_nor_custom_scope() {
 #[tokio::test]
 async fn both_brands_accept_silent_login_and_hints() {
     for brand in [Brand::AgentConnect, Brand::ProConnect] {
-        let h = start_with(|c| c.brand = brand).await;
+        let h = start_with(|c| c.brand = Some(brand)).await;
         let browser = browser();
         let silent = h.follow(&browser, &h.authorize_url(&h.params("fs-es256").with("prompt", "none").0)).await;
         assert_eq!(query(&silent)["error"], "login_required", "{brand:?}");

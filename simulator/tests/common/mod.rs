@@ -10,8 +10,10 @@ use simulator::{RunningSimulator, SigningAlg, Simulator, SimulatorConfig};
 use std::collections::HashMap;
 use url::Url;
 
-/// Three clients (one per algorithm), a restricted one, and FIs for every error of §6.
+/// The 2024 AgentConnect contract: three clients (one per algorithm), a restricted one, and FIs
+/// for every error of §6.
 pub const CONFIG: &str = r#"
+contract = "agentconnect-2024"
 brand = "agentconnect"
 key_rotation_seconds = 0
 
@@ -287,11 +289,28 @@ impl Harness {
         reqwest::get(self.url("/api/v2/jwks")).await.unwrap().json().await.unwrap()
     }
 
-    /// Verifies a JWT the way a relying party must: the client's algorithm, a key from the JWKS
-    /// (or the client secret for HS256), `iss`, `aud`, `exp`. Returns the claims.
+    /// Verifies an ID token the way a relying party must: the client's ID token algorithm, a key
+    /// from the JWKS (or the client secret for HS256), `iss`, `aud`, `exp`. Returns the claims.
     pub async fn verify(&self, token: &str, client_id: &str) -> Result<Value, jsonwebtoken::errors::Error> {
+        let alg = self.sim().config().client(client_id).unwrap().id_token_alg();
+        self.verify_with(token, client_id, alg).await
+    }
+
+    /// Verifies a userinfo JWT with the client's userinfo algorithm (which must be a signing one).
+    pub async fn verify_userinfo(&self, token: &str, client_id: &str) -> Result<Value, jsonwebtoken::errors::Error> {
+        let alg = self.sim().config().client(client_id).unwrap().userinfo_alg().signing().expect("a signed userinfo");
+        self.verify_with(token, client_id, alg).await
+    }
+
+    /// Verifies a JWT signed with `alg` for `client_id`.
+    pub async fn verify_with(
+        &self,
+        token: &str,
+        client_id: &str,
+        alg: SigningAlg,
+    ) -> Result<Value, jsonwebtoken::errors::Error> {
         let client = self.sim().config().client(client_id).unwrap();
-        let (alg, key) = match client.alg {
+        let (alg, key) = match alg {
             SigningAlg::HS256 => (Algorithm::HS256, DecodingKey::from_secret(client.client_secret.as_bytes())),
             alg => {
                 let kid = jsonwebtoken::decode_header(token)?.kid.unwrap_or_default();
