@@ -323,6 +323,8 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
         access_token: sign_in.access_token,
         refresh_token: sign_in.refresh_token,
     };
+    // A step-up replaces the agent's tokens: the old ones are revoked once the new ones are saved.
+    let replaced: Option<SessionTokens> = session::get(session, TOKENS).await.ok().flatten();
     // A new session id at privilege change: no fixation.
     let opened = async {
         session.cycle_id().await?;
@@ -331,6 +333,9 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
         session.insert(TOUCHED_AT, now()).await
     };
     opened.await.map_err(|e| AppError::session_store(e).page())?;
+    if let Some(old) = replaced {
+        revoke_all(app, &old.access_token, old.refresh_token.as_deref()).await;
+    }
     tracing::info!(sub = %agent.claims.sub, acr = ?agent.acr.as_ref().map(Acr::as_str), "signed in");
     app.metrics.sign_in_succeeded();
     Ok(Redirect::to(&transaction.return_to).into_response())
@@ -365,8 +370,14 @@ fn check_policy(app: &AppState, required: &LevelPolicy, sign_in: &SignIn, return
                     format!("This service requires {needed_en}. Your sign-in did not reach that level."),
                 ),
                 Bilingual::new(
-                    format!("Activez un second facteur sur votre compte {brand} (par exemple une application d’authentification), puis reconnectez-vous.", brand = app.settings.brand.name()),
-                    format!("Set up a second factor on your {brand} account (for example an authenticator app), then sign in again.", brand = app.settings.brand.name()),
+                    format!(
+                        "Activez un second facteur sur votre compte {brand} (par exemple une application d’authentification), puis reconnectez-vous.",
+                        brand = app.settings.brand.name()
+                    ),
+                    format!(
+                        "Set up a second factor on your {brand} account (for example an authenticator app), then sign in again.",
+                        brand = app.settings.brand.name()
+                    ),
                 ),
             ],
             facts: vec![
@@ -541,4 +552,41 @@ pub async fn logout_callback(
     }
     session.flush().await.map_err(|e| AppError::session_store(e).page())?;
     Ok(Redirect::to("/deconnecte").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prompt_values_are_proconnects_and_none_stands_alone() {
+        for ok in ["login", "consent", "none", "select_organization", "update_userinfo", "login consent"] {
+            assert!(valid_prompt(ok), "{ok}");
+        }
+        for bad in ["none login", "select_account", "", "login  consent"] {
+            assert!(!valid_prompt(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn login_hint_must_be_an_email() {
+        assert!(valid_email("agent@interieur.gouv.fr"));
+        for bad in ["agent", "@x.fr", "a@b", "a b@x.fr", "a@b@c.fr"] {
+            assert!(!valid_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_sign_in_may_require_more_than_the_policy_never_less() {
+        let any = LevelPolicy::Any;
+        let two = LevelPolicy::TwoFactor;
+        assert_eq!(required_level(&any, None).ok(), Some(any.clone()));
+        assert_eq!(required_level(&any, Some("two-factor")).ok(), Some(two.clone()));
+        assert_eq!(required_level(&two, Some("any")).ok(), Some(two.clone()));
+        assert_eq!(required_level(&two, Some("eidas3")).ok(), Some(LevelPolicy::OneOf(vec![Acr::Eidas3])));
+        let weaker = required_level(&two, Some("eidas1")).expect_err("eidas1 is below two-factor");
+        assert_eq!(weaker.status, StatusCode::BAD_REQUEST);
+        assert!(weaker.message_fr.contains("deux facteurs"), "{}", weaker.message_fr);
+        assert!(required_level(&any, Some("eidas9")).is_err());
+    }
 }

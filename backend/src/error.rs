@@ -51,8 +51,12 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let body =
-            ApiError { error: self.error.to_owned(), message: self.message, message_fr: self.message_fr, step_up: self.step_up };
+        let body = ApiError {
+            error: self.error.to_owned(),
+            message: self.message,
+            message_fr: self.message_fr,
+            step_up: self.step_up,
+        };
         (self.status, axum::Json(body)).into_response()
     }
 }

@@ -587,3 +587,19 @@ fn describe_token_error<E: std::error::Error>(error: &E) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_always_ask_for_acr_and_amr_and_make_required_levels_essential() {
+        let seen: Value = serde_json::from_str(&claims_request(&LevelPolicy::Any)).expect("JSON");
+        assert_eq!(seen, serde_json::json!({"id_token": {"acr": null, "amr": {"essential": true}}}));
+        let required: Value = serde_json::from_str(&claims_request(&LevelPolicy::TwoFactor)).expect("JSON");
+        assert_eq!(
+            required["id_token"]["acr"],
+            serde_json::json!({"essential": true, "values": ["eidas0-mfa", "eidas1-mfa", "eidas2", "eidas3"]})
+        );
+    }
+}

@@ -106,11 +106,14 @@ impl Acr {
     pub fn describe(&self) -> (&'static str, &'static str) {
         match self {
             Acr::Eidas0 | Acr::SelfAsserted => ("mot de passe, identité déclarée", "password, self-declared identity"),
-            Acr::Eidas0Mfa | Acr::SelfAsserted2fa => {
-                ("mot de passe et second facteur, identité déclarée", "password and second factor, self-declared identity")
-            }
+            Acr::Eidas0Mfa | Acr::SelfAsserted2fa => (
+                "mot de passe et second facteur, identité déclarée",
+                "password and second factor, self-declared identity",
+            ),
             Acr::Eidas1 | Acr::ConsistencyChecked => ("mot de passe", "password"),
-            Acr::Eidas1Mfa | Acr::ConsistencyChecked2fa => ("mot de passe et second facteur", "password and second factor"),
+            Acr::Eidas1Mfa | Acr::ConsistencyChecked2fa => {
+                ("mot de passe et second facteur", "password and second factor")
+            }
             Acr::Eidas2 => ("second facteur géré par l’organisation", "second factor managed by the organisation"),
             Acr::Eidas3 => ("carte agent (code PIN et certificat)", "agent smart card (PIN and certificate)"),
             Acr::CertificationDirigeant => ("dirigeant d’entreprise certifié", "certified company director"),

@@ -1,8 +1,8 @@
 //! The agent's claims (§5): mandatory ones typed strictly, optional ones tolerant of the bad data
 //! real FI directories send (a malformed optional claim becomes "not provided", never an error).
 
-use serde::{Deserialize, Deserializer, Serialize};
 use crate::Role;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
 

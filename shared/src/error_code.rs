@@ -302,10 +302,7 @@ impl CallbackError {
     /// What to tell the agent.
     pub fn explain(&self, brand: Brand) -> Explanation {
         let b = brand.name();
-        let retry = (
-            format!("Vous pouvez vous reconnecter avec {b}."),
-            format!("You can sign in again with {b}."),
-        );
+        let retry = (format!("Vous pouvez vous reconnecter avec {b}."), format!("You can sign in again with {b}."));
         let tell_us = (
             "Si le problème persiste, contactez le support du service.".to_owned(),
             "If it happens again, contact the service’s support.".to_owned(),
@@ -398,7 +395,10 @@ mod tests {
     fn access_denied_is_read_through_its_description() {
         let read = |d| CallbackError::parse("access_denied", d);
         assert_eq!(read("User auth aborted"), CallbackError::AccessDenied(AccessDenied::Cancelled));
-        assert_eq!(read("requested ACRs could not be satisfied"), CallbackError::AccessDenied(AccessDenied::LevelNotMet));
+        assert_eq!(
+            read("requested ACRs could not be satisfied"),
+            CallbackError::AccessDenied(AccessDenied::LevelNotMet)
+        );
         assert_eq!(
             read("authentication aborted due to invalid identity"),
             CallbackError::AccessDenied(AccessDenied::IdentityRefused)
@@ -414,7 +414,15 @@ mod tests {
         let level = CallbackError::AccessDenied(AccessDenied::LevelNotMet);
         assert!(!level.is_users_choice());
         assert!(!level.explain(Brand::ProConnect).happened.fr.contains("annulé"));
-        let errors = ["access_denied", "login_required", "invalid_scope", "invalid_request", "idp_hint_not_found", "server_error", "x"];
+        let errors = [
+            "access_denied",
+            "login_required",
+            "invalid_scope",
+            "invalid_request",
+            "idp_hint_not_found",
+            "server_error",
+            "x",
+        ];
         for error in errors {
             let text = format!("{:?}", CallbackError::parse(error, "").explain(Brand::ProConnect));
             assert!(!text.contains("AgentConnect"), "{text}");
