@@ -159,6 +159,11 @@ pub async fn start() -> Harness {
 pub async fn start_with(change: impl FnOnce(&mut SimulatorConfig)) -> Harness {
     let mut config = config();
     change(&mut config);
+    start_from(config).await
+}
+
+/// A simulator with exactly this configuration.
+pub async fn start_from(config: SimulatorConfig) -> Harness {
     let running = Simulator::spawn(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let origin = format!("http://{}", running.addr);
     Harness { running, origin }
