@@ -1,11 +1,11 @@
-//! `simulator`: runs the AgentConnect simulator alone.
+//! `simulator`: runs the ProConnect (or, with `contract = "agentconnect-2024"`, AgentConnect) simulator alone.
 
 use clap::Parser;
 use simulator::{Simulator, SimulatorConfig};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-/// An offline AgentConnect / ProConnect provider for development and tests.
+/// An offline ProConnect / AgentConnect provider for development and tests.
 #[derive(Parser)]
 struct Args {
     /// Address to listen on (loopback by default).
@@ -25,7 +25,8 @@ async fn main() -> anyhow::Result<()> {
         None => SimulatorConfig::demo(),
     };
     let running = Simulator::spawn(config, args.addr).await?;
-    println!("AgentConnect simulator: {}/.well-known/openid-configuration", running.issuer());
+    let brand = running.simulator.config().brand().name();
+    println!("{brand} simulator: {}/.well-known/openid-configuration", running.issuer());
     tokio::signal::ctrl_c().await?;
     Ok(())
 }
