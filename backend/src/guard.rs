@@ -48,7 +48,7 @@ impl Level for CertificationDirigeant {
 /// The signed-in agent, at a level `L` accepts. Otherwise 401 when signed out, or 403
 /// `insufficient_level` whose `step_up` is where the SPA sends the browser to sign in again at
 /// that level, keeping the session (the SPA appends `&return_to=<its current path>`).
-pub struct RequireLevel<L: Level>(pub AgentSession, PhantomData<L>);
+pub struct RequireLevel<L: Level>(pub AgentSession, pub PhantomData<L>);
 
 impl<L: Level> RequireLevel<L> {
     /// The agent.

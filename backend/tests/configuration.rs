@@ -3,8 +3,9 @@
 
 #![allow(clippy::result_large_err)] // figment::Jail closures return figment::Error.
 
-use backend::settings::{Preset, SessionStoreSettings, Settings, SigningAlg};
+use backend::settings::{Preset, SessionStoreSettings, Settings, SigningAlg, UserinfoAlg};
 use figment::Jail;
+use shared::{LevelPolicy, Role, RolePolicy, Scope};
 use std::path::Path;
 
 fn fail(error: impl std::fmt::Display) -> figment::Error {
@@ -22,8 +23,14 @@ listen = "0.0.0.0:8080"
 
 [provider]
 preset = "integration-internet"
-client_id = "the client_id AgentConnect gave you"
-alg = "RS256"
+client_id = "the client_id ProConnect gave you"
+id_token_signed_response_alg = "RS256"
+userinfo_signed_response_alg = "none"
+scopes = ["openid", "email", "given_name", "usual_name", "siret", "organization_label", "roles"]
+
+[policy]
+level = "two-factor"
+roles = ["agent_public"]
 
 [session.store]
 kind = "redis"
@@ -35,7 +42,12 @@ url = "redis://sessions.internal:6379/0"
         let settings = Settings::load(Some(Path::new("bff.toml"))).map_err(fail)?;
         assert_eq!(settings.provider.client_secret, "from-the-environment");
         assert_eq!(settings.provider.preset, Preset::IntegrationInternet);
-        assert_eq!(settings.provider.alg, SigningAlg::RS256);
+        assert_eq!(settings.provider.id_token_signed_response_alg, SigningAlg::RS256);
+        assert_eq!(settings.provider.userinfo_signed_response_alg, UserinfoAlg::Unsigned);
+        assert!(settings.provider.acr_values.is_empty(), "no acr_values unless configured");
+        assert_eq!(settings.policy.level, LevelPolicy::TwoFactor);
+        assert_eq!(settings.policy.roles, RolePolicy(vec![Role::AgentPublic]));
+        assert!(settings.provider.scopes.contains(&Scope::Roles));
         assert_eq!(settings.session.idle_timeout_minutes, 30);
         assert_eq!(
             settings.session.store,
@@ -102,6 +114,31 @@ fn refusals_say_what_to_fix() {
         jail.set_env("BFF_PROVIDER__PRESET", "integration-internet");
         let error = Settings::load(None).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(error.contains("BFF_PROVIDER__CLIENT_SECRET"), "{error}");
+        Ok(())
+    });
+}
+
+#[test]
+fn policies_that_cannot_work_are_refused_at_start_up_with_the_setting_named() {
+    Jail::expect_with(|jail| {
+        jail.set_env("BFF_POLICY__LEVEL", "2fa");
+        let error = Settings::load(None).expect_err("an unknown level policy").to_string();
+        assert!(error.contains("2fa") && error.contains("two-factor"), "{error}");
+        jail.set_env("BFF_POLICY__LEVEL", "eidas2 eidas3");
+        assert_eq!(Settings::load(None).map_err(fail)?.policy.level.to_string(), "eidas2 eidas3");
+        jail.set_env("BFF_POLICY__ROLES", "[\"agent_public\"]");
+        let error = Settings::load(None).expect_err("roles without the roles scope").to_string();
+        assert!(error.contains("policy.roles") && error.contains("`roles` scope"), "{error}");
+        jail.set_env("BFF_POLICY__ROLES", "[]");
+        jail.set_env("BFF_PROVIDER__ACR_VALUES", "[\"eidas9\"]");
+        let error = Settings::load(None).expect_err("an unsupported acr_values").to_string();
+        assert!(error.contains("provider.acr_values") && error.contains("eidas9"), "{error}");
+        jail.set_env("BFF_PROVIDER__ACR_VALUES", "[]");
+        jail.set_env("BFF_SUPPORT", "call us");
+        let error = Settings::load(None).expect_err("support neither email nor URL").to_string();
+        assert!(error.contains("support"), "{error}");
+        jail.set_env("BFF_SUPPORT", "support@service.gouv.fr");
+        assert_eq!(Settings::load(None).map_err(fail)?.support.as_deref(), Some("support@service.gouv.fr"));
         Ok(())
     });
 }

@@ -87,7 +87,7 @@ async fn every_verification_failure_is_a_clear_refusal_without_a_session() -> an
 #[tokio::test]
 async fn a_key_rotation_is_followed_by_one_jwks_refetch() -> anyhow::Result<()> {
     for alg in [backend::settings::SigningAlg::ES256, backend::settings::SigningAlg::RS256] {
-        let kit = Kit::start_with(|s| s.provider.alg = alg).await?;
+        let kit = Kit::start_with(|s| common::set_alg(s, alg)).await?;
         let first = Browser::new();
         ensure!(first.sign_in(&kit).await?.status == 303, "{alg:?}: first sign-in");
         kit.simulator.rotate_keys()?;

@@ -8,7 +8,7 @@ use backend::settings::SigningAlg;
 use common::{Browser, Kit};
 
 async fn signs_in_with(alg: SigningAlg) -> anyhow::Result<()> {
-    let kit = Kit::start_with(|s| s.provider.alg = alg).await?;
+    let kit = Kit::start_with(|s| common::set_alg(s, alg)).await?;
     let browser = Browser::new();
     let done = browser.sign_in(&kit).await?;
     ensure!(

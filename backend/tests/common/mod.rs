@@ -6,7 +6,7 @@
 #![allow(dead_code, missing_docs)]
 
 use anyhow::{Context, bail, ensure};
-use backend::settings::{SessionStoreSettings, Settings, SigningAlg};
+use backend::settings::{SessionStoreSettings, Settings, SigningAlg, UserinfoAlg};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 #[allow(unused_imports)]
@@ -67,6 +67,25 @@ fn simulator_alg(alg: SigningAlg) -> simulator::SigningAlg {
     }
 }
 
+fn simulator_userinfo_alg(alg: UserinfoAlg) -> simulator::UserinfoAlg {
+    match alg {
+        UserinfoAlg::ES256 => simulator::UserinfoAlg::ES256,
+        UserinfoAlg::RS256 => simulator::UserinfoAlg::RS256,
+        UserinfoAlg::HS256 => simulator::UserinfoAlg::HS256,
+        UserinfoAlg::Unsigned => simulator::UserinfoAlg::Unsigned,
+    }
+}
+
+/// Registers the same algorithm for ID tokens and userinfo.
+pub fn set_alg(settings: &mut Settings, alg: SigningAlg) {
+    settings.provider.id_token_signed_response_alg = alg;
+    settings.provider.userinfo_signed_response_alg = match alg {
+        SigningAlg::ES256 => UserinfoAlg::ES256,
+        SigningAlg::RS256 => UserinfoAlg::RS256,
+        SigningAlg::HS256 => UserinfoAlg::HS256,
+    };
+}
+
 impl Kit {
     /// ES256, in-memory sessions.
     pub async fn start() -> anyhow::Result<Self> {
@@ -79,6 +98,21 @@ impl Kit {
         configure(&mut settings);
         let (simulator, relay) = spawn_simulator(&mut settings).await?;
         let server = serve(listener, settings.clone()).await?;
+        Ok(Kit { url: format!("http://{addr}/"), simulator, relay, store: None, settings, spa, server })
+    }
+
+    /// With routes of an embedding application added under the BFF's layers.
+    pub async fn start_with_routes(
+        configure: impl FnOnce(&mut Settings),
+        routes: axum::Router<backend::AppState>,
+    ) -> anyhow::Result<Self> {
+        let (listener, addr, spa, mut settings) = loopback_settings().await?;
+        configure(&mut settings);
+        let (simulator, relay) = spawn_simulator(&mut settings).await?;
+        let router = backend::App::new(settings.clone())?.with_routes(routes).router().await?;
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
+        });
         Ok(Kit { url: format!("http://{addr}/"), simulator, relay, store: None, settings, spa, server })
     }
 
@@ -148,7 +182,7 @@ impl Drop for Kit {
     }
 }
 
-/// Starts the demo simulator with its client registered for this backend and `settings.provider.alg`,
+/// Starts the demo simulator with its client registered for this backend and its algorithms,
 /// reachable only through a [`Relay`] (its issuer is the relay's address), so a test can cut it.
 pub async fn spawn_simulator(settings: &mut Settings) -> anyhow::Result<(simulator::Simulator, Relay)> {
     let mut config = simulator::SimulatorConfig::demo();
@@ -156,7 +190,8 @@ pub async fn spawn_simulator(settings: &mut Settings) -> anyhow::Result<(simulat
     client.redirect_uris = vec![settings.redirect_uri().to_string()];
     client.post_logout_redirect_uris = vec![settings.post_logout_redirect_uri().to_string()];
     client.home_url = settings.public_url.to_string();
-    client.alg = simulator_alg(settings.provider.alg);
+    client.id_token_signed_response_alg = Some(simulator_alg(settings.provider.id_token_signed_response_alg));
+    client.userinfo_signed_response_alg = Some(simulator_userinfo_alg(settings.provider.userinfo_signed_response_alg));
     settings.provider.client_id = client.client_id.clone();
     settings.provider.client_secret = client.client_secret.clone();
     let inner = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
@@ -268,18 +303,33 @@ impl Browser {
         Ok(url)
     }
 
-    /// Follows an authorization URL through the mire and the demo FI, and returns the
-    /// backend's callback URL (not yet visited).
+    /// Follows an authorization URL through the mire and the demo FI as the demo agent, and
+    /// returns the backend's callback URL (not yet visited).
     pub async fn through_provider(&self, kit: &Kit, authorize: &str) -> anyhow::Result<String> {
+        self.through_provider_as(kit, authorize, "test@fia1.fr", &[("login", "test"), ("password", "123")]).await
+    }
+
+    /// The same as another agent: `email` on the mire, then `fields` on the FI page (login and
+    /// password, or the test FI's email, SIRET and level).
+    pub async fn through_provider_as(
+        &self,
+        kit: &Kit,
+        authorize: &str,
+        email: &str,
+        fields: &[(&str, &str)],
+    ) -> anyhow::Result<String> {
         let next = self.get(authorize).await?.next("authorize")?;
         if next.starts_with(&kit.url) {
-            return Ok(next); // The provider's session is still open: straight back.
+            return Ok(next); // The provider's session is still open (or it answered an error): straight back.
         }
         let origin = kit.simulator_origin();
-        let mire = format!("{origin}{next}");
-        let fi = self.post_form(&mire, &[("email", "test@fia1.fr")]).await?.next("mire")?;
+        let fi = if next.contains("/fi/") {
+            next // `prompt=login` with a provider session: straight to the same FI.
+        } else {
+            self.post_form(&format!("{origin}{next}"), &[("email", email)]).await?.next("mire")?
+        };
         let fi = format!("{origin}{}", fi.split('?').next().unwrap_or_default());
-        let callback = self.post_form(&fi, &[("login", "test"), ("password", "123")]).await?.next("FI")?;
+        let callback = self.post_form(&fi, fields).await?.next("FI")?;
         if !callback.starts_with(&kit.url) {
             bail!("the provider did not come back to the backend: {callback}");
         }
