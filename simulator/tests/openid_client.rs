@@ -2,10 +2,14 @@
 //! 6 (the library of ProConnect's reference client `proconnect-gouv/proconnect-test-client`),
 //! pinned in `tests/openid-client/package-lock.json` and installed there by `./x setup`.
 //!
-//! `tests/openid-client/rp.mjs` is a relying party on its default settings (discovery,
+//! `tests/openid-client/rp.mjs` is a relying party on the library's default settings (discovery,
 //! `buildAuthorizationUrl` with state, nonce and PKCE, `authorizationCodeGrant`, `fetchUserInfo`),
-//! registered in the configuration below; it walks the mire and the test identity provider with
-//! `fetch` and prints what it got as JSON. These tests assert on it: ProConnect's rules of today
+//! given only what a deployment registers (issuer, client id and secret with `client_secret_post`,
+//! `id_token_signed_response_alg`, `userinfo_signed_response_alg`) plus two switches:
+//! `allowInsecureRequests`, because the simulator serves plain http on 127.0.0.1, and
+//! `enableNonRepudiationChecks`, without which openid-client 6 checks neither the ID token's nor
+//! the userinfo JWT's signature (it trusts TLS). It walks the mire and the test identity provider
+//! with `fetch` and prints what it got as JSON. These tests assert on it: ProConnect's rules of today
 //! (`../shared/spec/proconnect-today.md`): `acr_values` optional, an essential `acr` claim honoured
 //! (`access_denied` for a password-only agent, `eidas1-mfa` for a two-factor one), levels passed
 //! through, `sp_name` accepted, `iss` on the callback, ID token and userinfo signed with the
@@ -145,8 +149,10 @@ struct Agent {
     email: &'static str,
     login: &'static str,
     password: &'static str,
+    uid: &'static str,
     acr: &'static str,
     amr: &'static [&'static str],
+    given_name: &'static str,
     usual_name: &'static str,
     siret: &'static str,
 }
@@ -155,8 +161,10 @@ const PASSWORD_ONLY: Agent = Agent {
     email: "mot-de-passe@fi-test.fr",
     login: "mot-de-passe",
     password: "secret-1",
+    uid: "agent-pwd",
     acr: "eidas1",
     amr: &["pwd"],
+    given_name: "Angela",
     usual_name: "DUBOIS",
     siret: "21340126800130",
 };
@@ -165,8 +173,10 @@ const TWO_FACTOR: Agent = Agent {
     email: "deux-facteurs@fi-test.fr",
     login: "deux-facteurs",
     password: "secret-2",
+    uid: "agent-mfa",
     acr: "eidas1-mfa",
     amr: &["pwd", "totp", "mfa"],
+    given_name: "Marie",
     usual_name: "CURIE",
     siret: "11000201100044",
 };
@@ -276,7 +286,8 @@ fn assert_signed_in<'a>(result: &'a Value, issuer: &str, client: &Client, agent:
     let userinfo = &result["userinfo"];
     assert_eq!(userinfo["sub"], sub, "{name}");
     assert_eq!(userinfo["email"], agent.email, "{name}");
-    assert_eq!(userinfo["uid"].as_str().is_some(), true, "{name}: uid");
+    assert_eq!(userinfo["uid"], agent.uid, "{name}");
+    assert_eq!(userinfo["given_name"], agent.given_name, "{name}");
     assert_eq!(userinfo["usual_name"], agent.usual_name, "{name}");
     assert_eq!(userinfo["siret"], agent.siret, "{name}");
     claims
@@ -312,7 +323,18 @@ async fn signs_in_with_and_without_acr_values_with_es256_and_rs256() {
             json!({"acr_values": "eidas1"}),
         ));
     }
-    let results = rp(issuer, runs).await;
+    // What the reference client sends when configured with ACR_VALUES=eidas1: the list as JSON
+    // (the platform intersects acr_values with the levels it knows, so it is tolerated).
+    runs.push(run(
+        "openid-client-es256 with the reference client's acr_values=[\"eidas1\"]",
+        &ES256,
+        &PASSWORD_ONLY,
+        json!({"acr_values": "[\"eidas1\"]"}),
+    ));
+    let mut results = rp(issuer, runs).await;
+    let reference = results.pop().unwrap();
+    assert_eq!(reference["authorization_request"]["acr_values"], "[\"eidas1\"]");
+    let reference_sub = assert_signed_in(&reference, issuer, &ES256, &PASSWORD_ONLY)["sub"].clone();
     let mut subs = Vec::new();
     for (result, client) in results.chunks(2).zip([&ES256, &RS256]) {
         let [without, with] = result else { unreachable!() };
@@ -325,6 +347,7 @@ async fn signs_in_with_and_without_acr_values_with_es256_and_rs256() {
         subs.push(first);
     }
     assert_ne!(subs[0], subs[1], "another service, another sub");
+    assert_eq!(reference_sub, subs[0]);
 }
 
 #[tokio::test]
@@ -400,35 +423,54 @@ async fn id_token_and_userinfo_algorithms_are_registered_apart() {
 async fn forged_signatures_and_unsigned_userinfo_are_refused_by_the_library() {
     let sim = start().await;
     let issuer = sim.issuer();
-    let cases: [(&str, Faults, bool); 4] = [
+    const SIGNATURE: &str = "JWT signature verification failed";
+    const ALG: &str = "unexpected JWT \"alg\" header parameter";
+    // (case, fault, whether the ID token passes, what the library says)
+    let cases = [
         (
             "ID token signed by a key outside the JWKS under a published kid",
             Faults { id_token_forgery: Some(Forgery::SpoofedKid), ..Faults::default() },
             false,
+            SIGNATURE,
         ),
         (
             "ID token signed with another algorithm than the registered one",
             Faults { id_token_forgery: Some(Forgery::WrongAlg), ..Faults::default() },
             false,
+            ALG,
         ),
         (
             "userinfo signed by a key outside the JWKS under a published kid",
             Faults { userinfo_forgery: Some(Forgery::SpoofedKid), ..Faults::default() },
             true,
+            SIGNATURE,
         ),
-        ("userinfo as plain JSON", Faults { userinfo_not_jwt: true, ..Faults::default() }, true),
+        (
+            "userinfo signed with another algorithm than the registered one",
+            Faults { userinfo_forgery: Some(Forgery::WrongAlg), ..Faults::default() },
+            true,
+            ALG,
+        ),
+        (
+            "userinfo as plain JSON",
+            Faults { userinfo_not_jwt: true, ..Faults::default() },
+            true,
+            "JWT UserInfo Response expected",
+        ),
     ];
     for client in [&ES256, &RS256] {
-        for (case, faults, id_token_accepted) in &cases {
+        for (case, faults, id_token_accepted, why) in &cases {
             sim.simulator.set_faults(faults.clone());
             let name = format!("{}: {case}", client.id);
             let results = rp(issuer, vec![run(&name, client, &PASSWORD_ONLY, json!({}))]).await;
             let result = &results[0];
             let error = assert_failed(result);
+            assert_eq!(error["name"], "ClientError", "{name}: {error:#}");
+            let said = [&error["message"], &error["cause"]].map(|v| v.as_str().unwrap_or_default());
+            assert!(said.iter().any(|s| s.contains(why)), "{name}: expected \"{why}\" in {error:#}");
             assert!(result["callback"]["code"].is_string(), "{name}: the sign-in reached the callback");
             assert_eq!(result.get("id_token").is_some(), *id_token_accepted, "{name}: {result:#}");
             assert!(result.get("userinfo").is_none(), "{name}");
-            assert!(error["message"].is_string(), "{name}: {error:#}");
         }
     }
     // The same simulator without faults: the same sign-in goes through.

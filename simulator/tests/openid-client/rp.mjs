@@ -84,7 +84,8 @@ async function browse(startUrl, redirectUri, agent) {
     const code = /id="error-code">([^<]*)</.exec(html)?.[1];
     if (response.status !== 200 || code) {
       const detail = html.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 400);
-      throw new Error(`HTTP ${response.status} at ${request.url}${code ? ` (${code})` : ''}: ${detail}`);
+      const page = new URL(request.url).pathname;
+      throw new Error(`${code ?? 'an error page'} (HTTP ${response.status}) at ${page}: ${detail}`);
     }
     const action = /<form[^>]*\baction="([^"]*)"/.exec(html)?.[1];
     if (!action) throw new Error(`a page without a form at ${request.url}`);
