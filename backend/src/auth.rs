@@ -308,7 +308,7 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
     let sign_in = app.rp.complete(code, &transaction).await.map_err(|e| provider_error(e).page())?;
     if let Err(refusal) = check_policy(app, &transaction.required, &sign_in, &transaction.return_to) {
         revoke_all(app, &sign_in.access_token, sign_in.refresh_token.as_deref()).await;
-        return Err(refusal.into());
+        return Err(PageError::Page(refusal));
     }
     let expires_at = now() + app.settings.session.absolute_hours as i64 * 3600;
     let agent = AgentSession {
@@ -354,13 +354,13 @@ fn callback_error_page(error: &CallbackError, brand: shared::Brand) -> Page {
 
 /// Checks the ID token's level and the agent's roles against what this sign-in requires; the
 /// refusal page says what is missing and what to do.
-fn check_policy(app: &AppState, required: &LevelPolicy, sign_in: &SignIn, return_to: &str) -> Result<(), Page> {
+fn check_policy(app: &AppState, required: &LevelPolicy, sign_in: &SignIn, return_to: &str) -> Result<(), Box<Page>> {
     let shown = |acr: Option<&Acr>| acr.map_or_else(|| "—".to_owned(), |a| a.short_name().to_owned());
     if !required.allows(sign_in.acr.as_ref()) {
         tracing::warn!(reason = "insufficient_level", acr = ?sign_in.acr.as_ref().map(Acr::as_str), required = %required, "sign-in refused");
         let (needed_fr, needed_en) = required.describe();
         let retry = format!("/auth/login?acr={}&return_to={}", encode(&required.to_string()), encode(return_to));
-        return Err(Page {
+        return Err(Box::new(Page {
             status: StatusCode::FORBIDDEN,
             code: "insufficient_level",
             title: Bilingual::new("Niveau de sécurité insuffisant", "Security level not met"),
@@ -386,14 +386,14 @@ fn check_policy(app: &AppState, required: &LevelPolicy, sign_in: &SignIn, return
             ],
             actions: vec![(Bilingual::new("Se reconnecter", "Sign in again"), retry), home()],
             contact_support: true,
-        });
+        }));
     }
     let roles = &app.settings.policy.roles;
     if !roles.allows(&sign_in.claims.roles) {
         let claims = &sign_in.claims;
         tracing::warn!(reason = "roles_refused", sub = %claims.sub, "sign-in refused");
         let agent_roles: Vec<&str> = claims.roles.iter().map(|r| r.as_str()).collect();
-        return Err(Page {
+        return Err(Box::new(Page {
             status: StatusCode::FORBIDDEN,
             code: "roles_refused",
             title: Bilingual::new("Accès réservé", "Access restricted"),
@@ -421,7 +421,7 @@ fn check_policy(app: &AppState, required: &LevelPolicy, sign_in: &SignIn, return
             ],
             actions: vec![home()],
             contact_support: true,
-        });
+        }));
     }
     Ok(())
 }

@@ -85,6 +85,7 @@ impl UserinfoAlg {
 
 /// Who may sign in: the level (`acr`) and the roles a service requires.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AccessPolicy {
     /// Levels accepted: `any` (default), `two-factor`, `certification-dirigeant`, or a list
     /// (`"eidas2 eidas3"`). Requested as an essential `acr` claim and checked on the ID token.
@@ -94,8 +95,10 @@ pub struct AccessPolicy {
     pub roles: RolePolicy,
 }
 
-/// The provider and this FS's registration with it.
+/// The provider and this FS's registration with it. An unknown key is an error (a renamed
+/// setting such as the former `alg` must not be silently ignored).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProviderSettings {
     /// Platform preset.
     pub preset: Preset,

@@ -95,12 +95,15 @@ fn digit_only_credentials_stay_strings() {
 #[test]
 fn refusals_say_what_to_fix() {
     Jail::expect_with(|jail| {
-        let cases: [(&str, &str, &str); 5] = [
+        let cases: [(&str, &str, &str); 7] = [
             ("BFF_PROVIDER__PRESET", "production-internet", "Y04A586"),
             ("BFF_PUBLIC_URL", "http://service.example/", "plain http is only allowed on loopback"),
             ("BFF_PUBLIC_URL", "https://service.example/app", "must be a base URL ending with `/`"),
             ("BFF_SESSION__ABSOLUTE_HOURS", "24", "between 1 and 12"),
-            ("BFF_PROVIDER__ALG", "none", "PROVIDER.ALG"),
+            ("BFF_PROVIDER__ID_TOKEN_SIGNED_RESPONSE_ALG", "none", "PROVIDER.ID_TOKEN_SIGNED_RESPONSE_ALG"),
+            // The setting of earlier versions, split in two: refused, never silently ignored.
+            ("BFF_PROVIDER__ALG", "RS256", "unknown field: found `alg`"),
+            ("BFF_POLICY__LEVELS", "two-factor", "unknown field: found `levels`"),
         ];
         for (name, value, expected) in cases {
             jail.clear_env();

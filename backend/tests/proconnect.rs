@@ -51,7 +51,8 @@ async fn every_level_signs_in_when_no_policy_is_set_and_no_acr_values_is_sent() 
     let claims = claims_of(&authorize)?;
     ensure!(claims["id_token"]["acr"].is_null() && claims["id_token"].get("acr").is_some(), "{claims}");
     ensure!(claims["id_token"]["amr"].is_object(), "{claims}");
-    let agents: [(&str, &[(&str, &str)], &str); 6] = [
+    type Agent<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let agents: [Agent; 6] = [
         ("test@fia1.fr", &[("login", "test"), ("password", "123")], "eidas1"),
         ("mfa@fia1.fr", &[("login", "mfa"), ("password", "123")], "eidas1-mfa"),
         ("forte@fia2.fr", &[("login", "forte"), ("password", "123")], "eidas2"),
@@ -108,6 +109,33 @@ async fn a_two_factor_policy_is_requested_as_essential_and_checked_on_the_id_tok
     let (browser, done) = sign_in_as(&kit, "", "mfa@fia1.fr", &[("login", "mfa"), ("password", "123")]).await?;
     ensure!(done.status == 303, "{} {}", done.status, done.body);
     ensure!(browser.me(&kit.url).await?.json()?["acr"] == "eidas1-mfa");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_unknown_level_is_kept_and_a_missing_one_satisfies_no_policy() -> anyhow::Result<()> {
+    let acr = |value: serde_json::Value| {
+        let mut faults = simulator::Faults { ignore_essential_acr: true, ..Default::default() };
+        faults.id_token_overrides.insert("acr".into(), value);
+        faults
+    };
+    let kit = Kit::start().await?;
+    kit.simulator.set_faults(acr(serde_json::json!("eidas9-experimental")));
+    let browser = Browser::new();
+    ensure!(browser.sign_in(&kit).await?.status == 303, "an unknown level is not a crash nor a refusal");
+    ensure!(browser.me(&kit.url).await?.json()?["acr"] == "eidas9-experimental");
+
+    let kit = Kit::start_with(|s| s.policy.level = LevelPolicy::TwoFactor).await?;
+    for value in [serde_json::Value::Null, serde_json::json!("eidas9-experimental")] {
+        kit.simulator.set_faults(acr(value.clone()));
+        let (browser, refused) = sign_in_as(&kit, "", "mfa@fia1.fr", &[("login", "mfa"), ("password", "123")]).await?;
+        ensure!(
+            refused.status == 403 && refused.body.contains("insufficient_level"),
+            "acr {value}: {}",
+            refused.status
+        );
+        ensure!(browser.me(&kit.url).await?.status == 401);
+    }
     Ok(())
 }
 

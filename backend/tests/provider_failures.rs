@@ -51,8 +51,6 @@ async fn every_verification_failure_is_a_clear_refusal_without_a_session() -> an
             401,
             "invalid_id_token",
         ),
-        ("acr eidas2", overrides(json!({"acr": "eidas2"})), 401, "invalid_id_token"),
-        ("acr missing", overrides(json!({"acr": null})), 401, "invalid_id_token"),
         ("expired ID token", overrides(json!({"exp": 1_000_000_000})), 401, "invalid_id_token"),
         ("at_hash of another token", overrides(json!({"at_hash": "AAAAAAAAAAAAAAAAAAAAAA"})), 401, "invalid_id_token"),
         (

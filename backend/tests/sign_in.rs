@@ -171,7 +171,7 @@ async fn access_denied_comes_back_as_a_notice() -> anyhow::Result<()> {
     let callback = browser.get(&format!("{}{mire}/cancel", kit.simulator_origin())).await?.next("cancel")?;
     let answer = browser.get(&callback).await?;
     ensure!(
-        answer.status == 303 && answer.location.as_deref() == Some("/?notice=access_denied"),
+        answer.status == 303 && answer.location.as_deref() == Some("/?notice=access_denied.cancelled"),
         "{} {:?} {}",
         answer.status,
         answer.location,
@@ -195,7 +195,7 @@ async fn silent_login_without_a_provider_session_comes_back_as_login_required() 
         answer.location,
         answer.body
     );
-    let bad = browser.get(&kit.at("auth/login?prompt=consent")).await?;
+    let bad = browser.get(&kit.at("auth/login?prompt=select_account")).await?;
     ensure!(bad.status == 400 && bad.body.contains("prompt must be"), "{} {}", bad.status, bad.body);
     Ok(())
 }
