@@ -208,13 +208,29 @@ impl Browser {
 
     /// Signs in through the SPA's button, the simulator's mire and its FI (demo agent `test`).
     pub async fn sign_in(&self, kit: &Kit) -> anyhow::Result<()> {
+        self.sign_in_as(kit, "test@fia1.fr", "123").await?;
+        self.wait("#welcome").await?;
+        Ok(())
+    }
+
+    /// Clicks the SPA's button, types `email` on the mire and `password` on the FI page (whose
+    /// login the mire prefilled), and submits; the caller waits for where it should land.
+    pub async fn sign_in_as(&self, kit: &Kit, email: &str, password: &str) -> anyhow::Result<()> {
         self.client.goto(&kit.url).await?;
         self.wait("#connect-button").await?.click().await?;
-        self.wait("input#email").await?.send_keys("test@fia1.fr").await?;
+        self.wait("input#email").await?.send_keys(email).await?;
         self.wait("form button[type=submit]").await?.click().await?;
-        self.wait("input#password").await?.send_keys("123").await?;
+        self.wait("input#password").await?.send_keys(password).await?;
         self.wait("#fi-submit").await?.click().await?;
-        self.wait("#welcome").await?;
+        Ok(())
+    }
+
+    /// On the simulator's test identity provider page (`…@test.proconnect.gouv.fr`), picks the
+    /// level `acr` and submits.
+    pub async fn pick_level(&self, acr: &str) -> anyhow::Result<()> {
+        self.wait("select#acr").await?;
+        self.client.execute(&format!("document.querySelector('select#acr').value = '{acr}'"), vec![]).await?;
+        self.wait("#fi-submit").await?.click().await?;
         Ok(())
     }
 

@@ -140,8 +140,6 @@ fn provider_scenarios() -> Vec<Scenario> {
         ),
         ("missing nonce", Box::pin(provider_fault(overrides(json!({"nonce": null})), 401, "invalid_id_token"))),
         ("wrong nonce", Box::pin(provider_fault(overrides(json!({"nonce": "x".repeat(43)})), 401, "invalid_id_token"))),
-        ("missing acr", Box::pin(provider_fault(overrides(json!({"acr": null})), 401, "invalid_id_token"))),
-        ("wrong acr", Box::pin(provider_fault(overrides(json!({"acr": "eidas2"})), 401, "invalid_id_token"))),
         (
             "userinfo sub differs from the ID token's",
             Box::pin(provider_fault(

@@ -27,8 +27,8 @@ async fn every_page_in_both_languages_is_accessible() -> anyhow::Result<()> {
             set_language(&browser, &kit, lang).await?;
             for (path, ready, name) in [
                 ("", "#connect-button", "sign-in"),
-                ("?marque=proconnect", "#connect-button", "sign-in-proconnect"),
-                ("?notice=access_denied", "#notice", "sign-in-cancelled"),
+                ("?marque=agentconnect", "#connect-button", "sign-in-agentconnect"),
+                ("?notice=access_denied.cancelled", "#notice", "sign-in-cancelled"),
                 ("deconnecte", "#signed-out", "signed-out"),
                 ("deconnecte?local=1", "#local-sign-out", "signed-out-locally"),
                 ("erreur?code=Y030031", "#error-code", "error"),
