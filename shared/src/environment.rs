@@ -33,7 +33,7 @@ impl Brand {
     /// The text of the link under the button.
     pub fn info_text(self) -> &'static str {
         match self {
-            Brand::AgentConnect => "Qu’est-ce que AgentConnect ?",
+            Brand::AgentConnect => "Qu’est-ce qu’AgentConnect ?",
             Brand::ProConnect => "Qu’est-ce que ProConnect ?",
         }
     }
@@ -41,7 +41,7 @@ impl Brand {
     /// The `title` of the link under the button (it opens a new window).
     pub fn info_title(self) -> &'static str {
         match self {
-            Brand::AgentConnect => "Qu’est-ce que AgentConnect ? - nouvelle fenêtre",
+            Brand::AgentConnect => "Qu’est-ce qu’AgentConnect ? - nouvelle fenêtre",
             Brand::ProConnect => "Qu’est-ce que ProConnect ? - nouvelle fenêtre",
         }
     }
