@@ -3,7 +3,7 @@
 use crate::AppState;
 use crate::error::{AppError, PageError};
 use crate::oidc::{AuthorizationParams, OidcError, SignIn};
-use crate::pages::{Page, home};
+use crate::pages::Page;
 use crate::session::{
     self, AGENT, AgentSession, LOGIN_TTL_SECONDS, LOGINS, LOGOUT_STATE, MAX_PENDING_LOGINS, PendingLogins,
     SessionTokens, TOKENS, TOUCH_EVERY_SECONDS, TOUCHED_AT,
@@ -13,7 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use shared::{Acr, Bilingual, CSRF_HEADER, CallbackError, LevelPolicy, LogoutResponse, Siret};
+use shared::{AccessDenied, Acr, CSRF_HEADER, CallbackError, LevelPolicy, LogoutResponse, Siret};
 use tower_sessions::Session;
 
 /// Unix seconds now.
@@ -93,23 +93,19 @@ pub fn required_level(policy: &LevelPolicy, requested: Option<&str>) -> Result<L
     let Some(requested) = requested.filter(|r| !r.is_empty()) else {
         return Ok(policy.clone());
     };
-    let requested = LevelPolicy::parse(requested).map_err(|e| {
+    let requested = LevelPolicy::parse(requested).map_err(|_| {
         invalid_parameter(
-            format!("acr : « {} » n’est pas un niveau connu (any, two-factor, certification-dirigeant ou une liste de niveaux).", e.0),
-            format!("acr: {e}"),
+            "acr doit valoir any, two-factor, certification-dirigeant ou une liste de niveaux (eidas2 eidas3).".into(),
+            "acr must be any, two-factor, certification-dirigeant or a list of levels (eidas2 eidas3).".into(),
         )
     })?;
-    if requested == LevelPolicy::Any {
-        Ok(policy.clone())
-    } else if requested.is_within(policy) {
-        Ok(requested)
-    } else {
+    policy.tightened_by(&requested).ok_or_else(|| {
         let (fr, en) = policy.describe();
-        Err(invalid_parameter(
+        invalid_parameter(
             format!("acr : ce service exige {fr} ; ce niveau ne suffit pas."),
             format!("acr: this service requires {en}; this level is not enough."),
-        ))
-    }
+        )
+    })
 }
 
 /// `GET /auth/login`: starts a login transaction and redirects to ProConnect. With `acr`, a
@@ -150,11 +146,12 @@ pub async fn login(
             .page()
         })?),
     };
-    let required = required_level(&app.settings.policy.level, query.acr.as_deref()).map_err(AppError::page)?;
+    let acr = bounded("acr", query.acr.as_deref()).map_err(AppError::page)?;
+    let required = required_level(&app.settings.policy.level, acr).map_err(AppError::page)?;
     // Step-up: the agent's current level does not satisfy the request, so the provider must
     // authenticate again rather than reuse its session.
     if prompt.is_none()
-        && let Ok(Some(agent)) = current_agent(&session).await
+        && let Ok(Some(agent)) = current_agent(&session, &app.settings.policy.level).await
         && !required.allows(agent.acr.as_ref())
     {
         prompt = Some("login");
@@ -252,13 +249,6 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
         tracing::warn!(reason = name, "callback refused");
         AppError::new(StatusCode::BAD_REQUEST, name, fr, en).page()
     };
-    if query.iss.as_deref().is_some_and(|iss| iss != app.rp.issuer()) {
-        return Err(bad(
-            "invalid_iss",
-            "Cette réponse ne vient pas du fournisseur d’identité de ce service (iss différent). Reconnectez-vous.",
-            "This response does not come from this service's identity provider (different iss). Please sign in again.",
-        ));
-    }
     let Some(state) = query.state.filter(|s| !s.is_empty()) else {
         return Err(bad(
             "missing_state",
@@ -281,6 +271,15 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
         session::put(session, LOGINS, &logins).await
     };
     saved.map_err(|e| AppError::session_store(e).page())?;
+    // RFC 9207: `iss`, when present (or required by the provider's discovery), is the issuer.
+    let iss_required = app.rp.sends_iss().await;
+    if query.iss.as_deref().map_or(iss_required, |iss| iss != app.rp.issuer()) {
+        return Err(bad(
+            "invalid_iss",
+            "Cette réponse ne vient pas du fournisseur d’identité de ce service (iss absent ou différent). Reconnectez-vous.",
+            "This response does not come from this service's identity provider (iss missing or different). Please sign in again.",
+        ));
+    }
     if now() - transaction.created_at >= LOGIN_TTL_SECONDS {
         return Err(bad(
             "login_expired",
@@ -307,9 +306,10 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
     };
     let sign_in = app.rp.complete(code, &transaction).await.map_err(|e| provider_error(e).page())?;
     if let Err(refusal) = check_policy(app, &transaction.required, &sign_in, &transaction.return_to) {
-        revoke_all(app, &sign_in.access_token, sign_in.refresh_token.as_deref()).await;
+        revoke_later(app, tokens_of(&sign_in));
         return Err(PageError::Page(refusal));
     }
+    let tokens = tokens_of(&sign_in);
     let expires_at = now() + app.settings.session.absolute_hours as i64 * 3600;
     let agent = AgentSession {
         claims: sign_in.claims,
@@ -318,13 +318,14 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
         expires_at,
         csrf_token: crate::random_token(),
     };
-    let tokens = SessionTokens {
-        id_token: sign_in.id_token,
-        access_token: sign_in.access_token,
-        refresh_token: sign_in.refresh_token,
-    };
     // A step-up replaces the agent's tokens: the old ones are revoked once the new ones are saved.
     let replaced: Option<SessionTokens> = session::get(session, TOKENS).await.ok().flatten();
+    // Someone else signed in over this session (another account at step-up): nothing of the
+    // previous agent's session carries over.
+    let previous: Option<AgentSession> = session::get(session, AGENT).await.ok().flatten();
+    if previous.is_some_and(|previous| previous.claims.sub != agent.claims.sub) {
+        session.clear().await;
+    }
     // A new session id at privilege change: no fixation.
     let opened = async {
         session.cycle_id().await?;
@@ -332,9 +333,12 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
         session::put(session, TOKENS, &tokens).await?;
         session.insert(TOUCHED_AT, now()).await
     };
-    opened.await.map_err(|e| AppError::session_store(e).page())?;
+    if let Err(error) = opened.await {
+        revoke_later(app, tokens);
+        return Err(AppError::session_store(error).page());
+    }
     if let Some(old) = replaced {
-        revoke_all(app, &old.access_token, old.refresh_token.as_deref()).await;
+        revoke_later(app, old);
     }
     tracing::info!(sub = %agent.claims.sub, acr = ?agent.acr.as_ref().map(Acr::as_str), "signed in");
     app.metrics.sign_in_succeeded();
@@ -345,89 +349,52 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
 /// 502 for the provider's own failure, 400 for a request it found invalid.
 fn callback_error_page(error: &CallbackError, brand: shared::Brand) -> Page {
     let status = match error {
+        CallbackError::AccessDenied(AccessDenied::TechnicalError)
+        | CallbackError::ServerError
+        | CallbackError::Other(_) => StatusCode::BAD_GATEWAY,
         CallbackError::AccessDenied(_) => StatusCode::FORBIDDEN,
-        CallbackError::ServerError | CallbackError::Other(_) => StatusCode::BAD_GATEWAY,
         _ => StatusCode::BAD_REQUEST,
     };
     Page::explained(status, error.name(), error.explain(brand))
 }
 
-/// Checks the ID token's level and the agent's roles against what this sign-in requires; the
+fn tokens_of(sign_in: &SignIn) -> SessionTokens {
+    SessionTokens {
+        id_token: sign_in.id_token.clone(),
+        access_token: sign_in.access_token.clone(),
+        refresh_token: sign_in.refresh_token.clone(),
+    }
+}
+
+/// Checks the ID token's level against what this sign-in asked for and the service's policy as
+/// it is now (it may have been raised since the sign-in started), then the agent's roles; the
 /// refusal page says what is missing and what to do.
-fn check_policy(app: &AppState, required: &LevelPolicy, sign_in: &SignIn, return_to: &str) -> Result<(), Box<Page>> {
-    let shown = |acr: Option<&Acr>| acr.map_or_else(|| "—".to_owned(), |a| a.short_name().to_owned());
-    if !required.allows(sign_in.acr.as_ref()) {
+fn check_policy(app: &AppState, asked: &LevelPolicy, sign_in: &SignIn, return_to: &str) -> Result<(), Box<Page>> {
+    let acr = sign_in.acr.as_ref();
+    if let Some(required) = [asked, &app.settings.policy.level].into_iter().find(|policy| !policy.allows(acr)) {
         tracing::warn!(reason = "insufficient_level", acr = ?sign_in.acr.as_ref().map(Acr::as_str), required = %required, "sign-in refused");
-        let (needed_fr, needed_en) = required.describe();
-        let retry = format!("/auth/login?acr={}&return_to={}", encode(&required.to_string()), encode(return_to));
-        return Err(Box::new(Page {
-            status: StatusCode::FORBIDDEN,
-            code: "insufficient_level",
-            title: Bilingual::new("Niveau de sécurité insuffisant", "Security level not met"),
-            paragraphs: vec![
-                Bilingual::new(
-                    format!("Ce service exige {needed_fr}. Votre connexion n’a pas atteint ce niveau."),
-                    format!("This service requires {needed_en}. Your sign-in did not reach that level."),
-                ),
-                Bilingual::new(
-                    format!(
-                        "Activez un second facteur sur votre compte {brand} (par exemple une application d’authentification), puis reconnectez-vous.",
-                        brand = app.settings.brand.name()
-                    ),
-                    format!(
-                        "Set up a second factor on your {brand} account (for example an authenticator app), then sign in again.",
-                        brand = app.settings.brand.name()
-                    ),
-                ),
-            ],
-            facts: vec![
-                (Bilingual::new("Niveau exigé", "Level required"), required.to_string()),
-                (Bilingual::new("Votre niveau", "Your level"), shown(sign_in.acr.as_ref())),
-            ],
-            actions: vec![(Bilingual::new("Se reconnecter", "Sign in again"), retry), home()],
-            contact_support: true,
-        }));
+        let retry =
+            format!("/auth/login?acr={}&prompt=login&return_to={}", encode(&required.to_string()), encode(return_to));
+        return Err(Box::new(Page::insufficient_level(required, sign_in.acr.as_ref(), app.settings.brand, retry)));
     }
     let roles = &app.settings.policy.roles;
     if !roles.allows(&sign_in.claims.roles) {
-        let claims = &sign_in.claims;
-        tracing::warn!(reason = "roles_refused", sub = %claims.sub, "sign-in refused");
-        let agent_roles: Vec<&str> = claims.roles.iter().map(|r| r.as_str()).collect();
-        return Err(Box::new(Page {
-            status: StatusCode::FORBIDDEN,
-            code: "roles_refused",
-            title: Bilingual::new("Accès réservé", "Access restricted"),
-            paragraphs: vec![
-                Bilingual::new(
-                    "Ce service est réservé aux agents publics : votre organisation n’a pas le rôle exigé.",
-                    "This service is for public agents only: your organisation does not have the required role.",
-                ),
-                Bilingual::new(
-                    "Si votre organisation est publique, vérifiez que vous êtes connecté avec le bon SIRET, ou contactez le support.",
-                    "If your organisation is public, check that you signed in with the right SIRET, or contact support.",
-                ),
-            ],
-            facts: vec![
-                (Bilingual::new("Règle", "Rule"), format!("roles ∋ {roles}")),
-                (
-                    Bilingual::new("Vos rôles", "Your roles"),
-                    if agent_roles.is_empty() { "—".into() } else { agent_roles.join(", ") },
-                ),
-                (
-                    Bilingual::new("Votre organisation", "Your organisation"),
-                    claims.organization_label.clone().unwrap_or_else(|| "—".into()),
-                ),
-                (Bilingual::new("SIRET", "SIRET"), claims.siret.as_ref().map_or_else(|| "—".into(), |s| s.to_string())),
-            ],
-            actions: vec![home()],
-            contact_support: true,
-        }));
+        tracing::warn!(reason = "roles_refused", sub = %sign_in.claims.sub, "sign-in refused");
+        return Err(Box::new(Page::roles_refused(roles, &sign_in.claims)));
     }
     Ok(())
 }
 
-fn encode(text: &str) -> String {
+/// URL-encodes a query value.
+pub fn encode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// Revokes tokens in the background (best effort, logged): a slow provider never holds up the
+/// agent's page.
+fn revoke_later(app: &AppState, tokens: SessionTokens) {
+    let app = app.clone();
+    tokio::spawn(async move { revoke_all(&app, &tokens.access_token, tokens.refresh_token.as_deref()).await });
 }
 
 /// Revokes an access token and a refresh token, best effort (logged).
@@ -440,14 +407,16 @@ async fn revoke_all(app: &AppState, access_token: &str, refresh_token: Option<&s
     }
 }
 
-/// The signed-in agent, if the session holds one that has not expired. Saves the session when
-/// it was last saved [`TOUCH_EVERY_SECONDS`] ago or more, so that its idle timeout counts from
-/// the agent's last activity at the cost of one write per minute at most.
-pub async fn current_agent(session: &Session) -> Result<Option<AgentSession>, AppError> {
+/// The signed-in agent, if the session holds one that has not expired and whose level the
+/// service's policy (`policy.level`) accepts — a session opened before the policy was raised
+/// ends here. Saves the session when it was last saved [`TOUCH_EVERY_SECONDS`] ago or more, so
+/// that its idle timeout counts from the agent's last activity at the cost of one write per
+/// minute at most.
+pub async fn current_agent(session: &Session, policy: &LevelPolicy) -> Result<Option<AgentSession>, AppError> {
     let agent: Option<AgentSession> = session::get(session, AGENT).await.map_err(AppError::session_store)?;
     let now = now();
     match agent {
-        Some(agent) if agent.expires_at > now => {
+        Some(agent) if agent.expires_at > now && policy.allows(agent.acr.as_ref()) => {
             let touched_at: i64 = session.get(TOUCHED_AT).await.ok().flatten().unwrap_or(0);
             if now - touched_at >= TOUCH_EVERY_SECONDS {
                 session.insert(TOUCHED_AT, now).await.map_err(AppError::session_store)?;
@@ -494,7 +463,7 @@ pub async fn logout(
     session: Session,
     headers: HeaderMap,
 ) -> Result<Json<LogoutResponse>, AppError> {
-    let agent = current_agent(&session).await?.ok_or_else(AppError::unauthenticated)?;
+    let agent = current_agent(&session, &app.settings.policy.level).await?.ok_or_else(AppError::unauthenticated)?;
     check_csrf(&headers, &agent)?;
     let tokens: Option<SessionTokens> = session::get(&session, TOKENS).await.map_err(AppError::session_store)?;
     let state = crate::random_token();

@@ -25,16 +25,19 @@ use url::Url;
 
 /// Discovery fields ProConnect publishes beyond OIDC Core's.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LogoutMetadata {
+pub struct ExtraMetadata {
     /// RP-initiated logout.
     pub end_session_endpoint: Option<Url>,
     /// RFC 7009.
     pub revocation_endpoint: Option<Url>,
+    /// RFC 9207: every authorization response carries `iss`.
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
 }
-impl AdditionalProviderMetadata for LogoutMetadata {}
+impl AdditionalProviderMetadata for ExtraMetadata {}
 
 type Metadata = ProviderMetadata<
-    LogoutMetadata,
+    ExtraMetadata,
     CoreAuthDisplay,
     CoreClientAuthMethod,
     CoreClaimName,
@@ -68,8 +71,8 @@ pub enum OidcError {
     Userinfo(String),
 }
 
-/// What a completed code exchange yields.
-#[derive(Debug, Clone)]
+/// What a completed code exchange yields. Its `Debug` leaves the tokens out.
+#[derive(Clone)]
 pub struct SignIn {
     /// The agent's claims (from the verified userinfo JWT).
     pub claims: AgentClaims,
@@ -83,6 +86,16 @@ pub struct SignIn {
     pub acr: Option<Acr>,
     /// `amr` from the ID token.
     pub amr: Vec<Amr>,
+}
+
+impl std::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignIn")
+            .field("claims", &self.claims)
+            .field("acr", &self.acr)
+            .field("amr", &self.amr)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The optional parameters of one authorization request.
@@ -233,6 +246,15 @@ impl RelyingParty {
     /// The issuer, as configured (the callback's `iss` must equal it).
     pub fn issuer(&self) -> &str {
         self.issuer.as_str()
+    }
+
+    /// Whether the provider's discovery says every authorization response carries `iss`
+    /// (RFC 9207), so that a response without it must be refused. `false` while the provider
+    /// cannot be reached (the code exchange then fails anyway).
+    pub async fn sends_iss(&self) -> bool {
+        self.discovered()
+            .await
+            .is_ok_and(|d| d.metadata.additional_metadata().authorization_response_iss_parameter_supported)
     }
 
     /// The authorization URL for a new login transaction: state and nonce of 43 characters from

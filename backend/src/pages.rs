@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use shared::{Bilingual, Explanation};
+use shared::{Acr, AgentClaims, Bilingual, Brand, Explanation, LevelPolicy, RolePolicy};
 
 /// A page, before the service's support contact is added.
 #[derive(Debug, Clone)]
@@ -42,6 +42,77 @@ impl Page {
         }
     }
 
+    /// 403: the ID token's level does not satisfy `required`; `retry` signs in again at it.
+    pub fn insufficient_level(required: &LevelPolicy, acr: Option<&Acr>, brand: Brand, retry: String) -> Self {
+        let (needed_fr, needed_en) = required.describe();
+        let (advice_fr, advice_en) = required.advice(brand);
+        let (level_fr, level_en) = match acr {
+            Some(acr) => {
+                let (fr, en) = acr.describe();
+                (format!("{} ({fr})", acr.short_name()), format!("{} ({en})", acr.short_name()))
+            }
+            None => ("non communiqué".to_owned(), "not given".to_owned()),
+        };
+        Page {
+            status: StatusCode::FORBIDDEN,
+            code: "insufficient_level",
+            title: Bilingual::new("Niveau de sécurité insuffisant", "Security level not met"),
+            paragraphs: vec![
+                Bilingual::new(
+                    format!("Ce service exige {needed_fr}. Votre connexion n’a pas atteint ce niveau : {level_fr}."),
+                    format!("This service requires {needed_en}. Your sign-in did not reach that level: {level_en}."),
+                ),
+                Bilingual::new(advice_fr, advice_en),
+            ],
+            facts: vec![
+                (Bilingual::new("Niveau exigé", "Level required"), required.to_string()),
+                (
+                    Bilingual::new("Votre niveau", "Your level"),
+                    acr.map_or_else(|| "—".to_owned(), |a| a.short_name().to_owned()),
+                ),
+            ],
+            actions: vec![(Bilingual::new("Se reconnecter", "Sign in again"), retry), home()],
+            contact_support: true,
+        }
+    }
+
+    /// 403: the agent holds none of the roles the service requires. Shows the rule, the
+    /// agent's roles, organisation and SIRET, as ProConnect's documentation asks.
+    pub fn roles_refused(rule: &RolePolicy, claims: &AgentClaims) -> Self {
+        let none = || "—".to_owned();
+        let roles: Vec<&str> = claims.roles.iter().map(|r| r.as_str()).collect();
+        Page {
+            status: StatusCode::FORBIDDEN,
+            code: "roles_refused",
+            title: Bilingual::new("Accès réservé", "Access restricted"),
+            paragraphs: vec![
+                Bilingual::new(
+                    format!(
+                        "Ce service est réservé aux personnes ayant l’un de ces rôles : {rule}. Votre compte ne les a pas."
+                    ),
+                    format!(
+                        "This service is restricted to people with one of these roles: {rule}. Your account has none of them."
+                    ),
+                ),
+                Bilingual::new(
+                    "Si votre organisation devrait y avoir accès, vérifiez que vous êtes connecté avec le bon SIRET, ou contactez le support.",
+                    "If your organisation should have access, check that you signed in with the right SIRET, or contact support.",
+                ),
+            ],
+            facts: vec![
+                (Bilingual::new("Règle", "Rule"), format!("roles ∋ {rule}")),
+                (Bilingual::new("Vos rôles", "Your roles"), if roles.is_empty() { none() } else { roles.join(", ") }),
+                (
+                    Bilingual::new("Votre organisation", "Your organisation"),
+                    claims.organization_label.clone().unwrap_or_else(none),
+                ),
+                (Bilingual::new("SIRET", "SIRET"), claims.siret.as_ref().map_or_else(none, |s| s.to_string())),
+            ],
+            actions: vec![home()],
+            contact_support: true,
+        }
+    }
+
     /// The page's HTML.
     pub fn render(&self, support: &Support) -> String {
         let section = |lang: &str, pick: &dyn Fn(&Bilingual) -> String| {
@@ -62,7 +133,8 @@ impl Page {
             if self.contact_support
                 && let Some(contact) = &support.0
             {
-                let href = if contact.contains('@') { format!("mailto:{contact}") } else { contact.clone() };
+                // Validated at start-up: an https URL, or else an email address.
+                let href = if contact.starts_with("https://") { contact.clone() } else { format!("mailto:{contact}") };
                 let text = pick(&Bilingual::new("Support du service :", "The service’s support:"));
                 html += &format!("<p>{} <a href=\"{}\">{}</a></p>", escape(&text), escape(&href), escape(contact));
             }

@@ -44,8 +44,9 @@ pub struct AgentSession {
     pub csrf_token: String,
 }
 
-/// The signed-in agent's tokens, read only at logout. No response ever carries them.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The signed-in agent's tokens, read only at logout. No response ever carries them, and their
+/// `Debug` shows none of them.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct SessionTokens {
     /// For `id_token_hint` at logout.
     pub id_token: String,
@@ -54,6 +55,12 @@ pub struct SessionTokens {
     /// For revocation at logout, when the provider returned one. Never used to refresh.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+}
+
+impl std::fmt::Debug for SessionTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionTokens { .. }")
+    }
 }
 
 /// Stores `value` under `key` as one JSON string: the store then copies and keeps one string per

@@ -226,6 +226,18 @@ pub enum SettingsError {
     Invalid(String),
 }
 
+/// An `https://` URL, or an email address (one `@`, nothing that could make it a URL or break
+/// out of an attribute).
+fn is_support_contact(contact: &str) -> bool {
+    if contact.starts_with("https://") {
+        return Url::parse(contact).is_ok_and(|url| url.host().is_some());
+    }
+    let forbidden = |c: char| c.is_whitespace() || c.is_control() || matches!(c, ':' | '/' | '"' | '<' | '>' | '\'');
+    contact.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && domain.contains('.') && !domain.contains('@') && !contact.contains(forbidden)
+    })
+}
+
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d == "localhost",
@@ -320,9 +332,17 @@ impl Settings {
             return invalid(format!("provider.acr_values: `{unknown}` is not a level ProConnect supports"));
         }
         if let Some(support) = &self.support
-            && !(support.contains('@') && !support.contains(char::is_whitespace) || support.starts_with("https://"))
+            && !is_support_contact(support)
         {
             return invalid(format!("support `{support}` must be an email address or an https:// URL"));
+        }
+        if let Some(levels) = self.policy.level.levels()
+            && let Some(forbidden) = self.provider.acr_values.iter().find(|acr| !levels.contains(acr))
+        {
+            return invalid(format!(
+                "provider.acr_values asks for `{forbidden}`, which policy.level `{}` refuses",
+                self.policy.level
+            ));
         }
         if self.session.absolute_hours == 0 || self.session.absolute_hours > 12 {
             return invalid(

@@ -140,6 +140,17 @@ fn policies_that_cannot_work_are_refused_at_start_up_with_the_setting_named() {
         jail.set_env("BFF_SUPPORT", "call us");
         let error = Settings::load(None).expect_err("support neither email nor URL").to_string();
         assert!(error.contains("support"), "{error}");
+        for unsafe_contact in ["javascript:alert(1)//@x.fr", "\"><b>@x.fr", "http://support.example/"] {
+            jail.set_env("BFF_SUPPORT", unsafe_contact);
+            assert!(Settings::load(None).is_err(), "{unsafe_contact} accepted");
+        }
+        jail.set_env("BFF_SUPPORT", "https://support.example/contact?from=a@b");
+        assert!(Settings::load(None).is_ok(), "an https URL, even with an @");
+        jail.set_env("BFF_POLICY__LEVEL", "two-factor");
+        jail.set_env("BFF_PROVIDER__ACR_VALUES", "[\"eidas1\"]");
+        let error = Settings::load(None).expect_err("acr_values the policy refuses").to_string();
+        assert!(error.contains("provider.acr_values") && error.contains("policy.level"), "{error}");
+        jail.set_env("BFF_PROVIDER__ACR_VALUES", "[]");
         jail.set_env("BFF_SUPPORT", "support@service.gouv.fr");
         assert_eq!(Settings::load(None).map_err(fail)?.support.as_deref(), Some("support@service.gouv.fr"));
         Ok(())

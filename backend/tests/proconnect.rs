@@ -245,15 +245,24 @@ async fn callback_errors_lead_somewhere_and_a_foreign_iss_is_refused() -> anyhow
     let forged = kit.at(&format!("auth/callback?code=stolen&state={state}&iss=https%3A%2F%2Fevil.example%2Fapi%2Fv2"));
     let page = browser.get(&forged).await?;
     ensure!(page.status == 400 && page.body.contains("invalid_iss"), "{} {}", page.status, page.body);
-    // The simulator sends its own `iss`, which passes.
+    // The refused response used up its login transaction; a new sign-in with the simulator's
+    // own `iss` passes.
+    let authorize = browser.start_login(&kit, "").await?;
     let callback = browser.through_provider(&kit, &authorize).await?;
     ensure!(param(&callback, "iss")?.is_some(), "the provider sends iss: {callback}");
     ensure!(browser.get(&callback).await?.status == 303);
 
-    // server_error: the platform's failure, 502, never "you cancelled".
+    // The simulator's discovery says every response carries `iss`: one without it is refused.
     let authorize = browser.start_login(&kit, "").await?;
     let state = param(&authorize, "state")?.context("state")?;
     let page = browser.get(&kit.at(&format!("auth/callback?error=server_error&state={state}"))).await?;
+    ensure!(page.status == 400 && page.body.contains("invalid_iss"), "{} {}", page.status, page.body);
+
+    // server_error: the platform's failure, 502, never "you cancelled".
+    let authorize = browser.start_login(&kit, "").await?;
+    let state = param(&authorize, "state")?.context("state")?;
+    let iss = common::encode(kit.settings.provider.issuer.as_ref().context("issuer")?.as_str());
+    let page = browser.get(&kit.at(&format!("auth/callback?error=server_error&state={state}&iss={iss}"))).await?;
     ensure!(page.status == 502 && page.body.contains("Erreur technique"), "{} {}", page.status, page.body);
     Ok(())
 }
@@ -320,5 +329,56 @@ async fn require_level_guards_an_embedding_apps_route_with_a_step_up_answer() ->
     ensure!(done.status == 303);
     let allowed = browser.get(&kit.at("api/sensitive")).await?;
     ensure!(allowed.status == 200 && allowed.body == "ok eidas1-mfa", "{} {}", allowed.status, allowed.body);
+    Ok(())
+}
+
+async fn remember(session: tower_sessions::Session) -> &'static str {
+    let _ = session.insert("cart", "three forms").await;
+    "kept"
+}
+
+async fn recall(session: tower_sessions::Session) -> String {
+    session.get::<String>("cart").await.ok().flatten().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_step_up_by_another_account_carries_nothing_of_the_previous_session_over() -> anyhow::Result<()> {
+    let routes = axum::Router::new()
+        .route("/api/remember", axum::routing::get(remember))
+        .route("/api/recall", axum::routing::get(recall));
+    let kit = Kit::start_with_routes(|_| {}, routes).await?;
+    let (camille, other) = ("camille@test.proconnect.gouv.fr", "dominique@test.proconnect.gouv.fr");
+    let (browser, done) = sign_in_as(&kit, "", camille, &test_fi(camille, "eidas1")).await?;
+    ensure!(done.status == 303);
+    ensure!(browser.get(&kit.at("api/remember")).await?.body == "kept");
+
+    // The same agent steps up: the application's data stays.
+    let authorize = browser.start_login(&kit, "?acr=two-factor").await?;
+    let callback = browser.through_provider_as(&kit, &authorize, camille, &test_fi(camille, "eidas2")).await?;
+    ensure!(browser.get(&callback).await?.status == 303);
+    ensure!(browser.get(&kit.at("api/recall")).await?.body == "three forms", "kept across the same agent's step-up");
+
+    // Another account signs in over it: nothing carries over.
+    let authorize = browser.start_login(&kit, "?acr=eidas3").await?;
+    let callback = browser.through_provider_as(&kit, &authorize, other, &test_fi(other, "eidas3")).await?;
+    ensure!(browser.get(&callback).await?.status == 303);
+    ensure!(browser.me(&kit.url).await?.json()?["claims"]["email"] == other);
+    ensure!(browser.get(&kit.at("api/recall")).await?.body.is_empty(), "another agent's session starts empty");
+    Ok(())
+}
+
+#[tokio::test]
+async fn raising_the_policy_ends_sessions_opened_below_it() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("sessions.sqlite");
+    let mut kit =
+        Kit::start_with(|s| s.session.store = backend::settings::SessionStoreSettings::Sqlite { path }).await?;
+    let browser = Browser::new();
+    ensure!(browser.sign_in(&kit).await?.status == 303);
+    ensure!(browser.me(&kit.url).await?.status == 200, "eidas1 accepted without a policy");
+    kit.settings.policy.level = LevelPolicy::TwoFactor;
+    kit.restart_backend().await?;
+    let me = browser.me(&kit.url).await?;
+    ensure!(me.status == 401, "an eidas1 session under a two-factor policy: {} {}", me.status, me.body);
     Ok(())
 }

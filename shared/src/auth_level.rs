@@ -242,7 +242,7 @@ pub enum LevelPolicy {
 pub struct InvalidLevelPolicy(pub String);
 
 impl LevelPolicy {
-    /// Reads a policy. A list may only name levels ProConnect supports.
+    /// Reads a policy. A list names at least one known level (unknown ones are refused).
     pub fn parse(value: &str) -> Result<Self, InvalidLevelPolicy> {
         let invalid = || InvalidLevelPolicy(value.to_owned());
         match value.trim() {
@@ -261,8 +261,52 @@ impl LevelPolicy {
                         levels.push(acr);
                     }
                 }
+                if levels.is_empty() {
+                    return Err(invalid());
+                }
                 Ok(LevelPolicy::OneOf(levels))
             }
+        }
+    }
+
+    /// The policy for one sign-in that asks for `requested` under a service whose policy is
+    /// `self`: `requested` when it is at least as strict, `self` when it asks for nothing; `None`
+    /// when it would accept a level `self` forbids.
+    pub fn tightened_by(&self, requested: &LevelPolicy) -> Option<LevelPolicy> {
+        match requested {
+            LevelPolicy::Any => Some(self.clone()),
+            requested if requested.is_within(self) => Some(requested.clone()),
+            _ => None,
+        }
+    }
+
+    /// What an agent whose level falls short can do, in French and English.
+    pub fn advice(&self, brand: crate::Brand) -> (String, String) {
+        let b = brand.name();
+        let levels = self.levels().unwrap_or_default();
+        if levels.iter().any(Acr::is_two_factor) {
+            (
+                format!(
+                    "Activez un second facteur sur votre compte {b} (par exemple une application d’authentification), puis reconnectez-vous."
+                ),
+                format!(
+                    "Set up a second factor on your {b} account (for example an authenticator app), then sign in again."
+                ),
+            )
+        } else if levels == [Acr::CertificationDirigeant] {
+            (
+                format!(
+                    "Reconnectez-vous avec {b} en tant que dirigeant de votre entreprise, identité certifiée par FranceConnect."
+                ),
+                format!(
+                    "Sign in again with {b} as your company's director, with an identity certified through FranceConnect."
+                ),
+            )
+        } else {
+            (
+                "Reconnectez-vous avec un compte de ce niveau, ou demandez au support du service.".to_owned(),
+                "Sign in again with an account of that level, or ask the service's support.".to_owned(),
+            )
         }
     }
 
@@ -386,6 +430,11 @@ mod tests {
             Ok(LevelPolicy::OneOf(vec![Acr::CertificationDirigeant, Acr::Eidas3]))
         );
         assert!(LevelPolicy::parse("eidas9").is_err());
+        assert!(LevelPolicy::parse(",").is_err(), "an empty list would refuse everyone");
+        assert_eq!(two.tightened_by(&LevelPolicy::Any), Some(two.clone()));
+        assert_eq!(two.tightened_by(&list), Some(list.clone()));
+        assert_eq!(list.tightened_by(&two), None);
+        assert_eq!(LevelPolicy::Any.tightened_by(&two), Some(two.clone()));
         assert!(LevelPolicy::parse("2fa").is_err());
         assert_eq!(LevelPolicy::parse(&list.to_string()), Ok(list));
     }

@@ -382,6 +382,11 @@ pub async fn serve_elsewhere(settings: Settings) -> anyhow::Result<(String, toki
     Ok((format!("http://{addr}/"), serve(listener, settings).await?))
 }
 
+/// URL-encodes a query value.
+pub fn encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
 /// Everything logged on this thread while the guard lives (use a current-thread runtime so the
 /// backend's and the simulator's tasks log on it too).
 #[derive(Clone, Default)]
