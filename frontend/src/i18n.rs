@@ -1,7 +1,7 @@
 //! French (default) and English texts, chosen from the browser's language and a switch.
 
 use leptos::prelude::*;
-use shared::Bilingual;
+use shared::{Bilingual, Brand};
 
 /// A supported language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,4 +72,33 @@ pub fn t<'a>(fr: &'a str, en: &'a str) -> &'a str {
 /// Picks a [`Bilingual`] text's version for the current language.
 pub fn tr(text: &Bilingual) -> String {
     t(&text.fr, &text.en).to_owned()
+}
+
+/// A static text that follows the language switch, for a view or an attribute:
+/// `{text("Connexion", "Sign in")}`. Every such text shares this one closure type, so Leptos's
+/// rendering code for it exists once in the Wasm, not once per text.
+pub fn text(fr: &'static str, en: &'static str) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    move || t(fr, en)
+}
+
+/// A [`Bilingual`] text that follows the language switch (one closure type for all of them, as
+/// [`text`]).
+pub fn bilingual(text: Bilingual) -> impl Fn() -> String + Clone + Send + Sync + 'static {
+    move || tr(&text)
+}
+
+/// A text naming the brand, following the language switch and the brand: `pro` (French,
+/// English) under ProConnect, `agent` under AgentConnect. Static texts, not `format!`.
+pub fn branded(
+    brand: Signal<Brand>,
+    pro: (&'static str, &'static str),
+    agent: (&'static str, &'static str),
+) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    move || {
+        let (fr, en) = match brand.get() {
+            Brand::ProConnect => pro,
+            Brand::AgentConnect => agent,
+        };
+        t(fr, en)
+    }
 }

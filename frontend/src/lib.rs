@@ -13,6 +13,7 @@ use components::{Footer, Header};
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
+use shared::Brand;
 
 /// The whole application: header, routes, footer. Loads `/api/config` once for every page.
 #[component]
@@ -23,7 +24,10 @@ pub fn App() -> impl IntoView {
     // The window's title names the configured brand (ProConnect until the configuration says otherwise).
     Effect::new(move |_| {
         if let Some(document) = web_sys::window().and_then(|w| w.document()) {
-            document.set_title(&format!("Kit {}", brand.get().name()));
+            document.set_title(match brand.get() {
+                Brand::ProConnect => "Kit ProConnect",
+                Brand::AgentConnect => "Kit AgentConnect",
+            });
         }
     });
     view! {

@@ -1,11 +1,15 @@
 //! The official ProConnect / AgentConnect button, with the "Qu’est-ce que…" link 8 px below it
 //! and the optional intro sentence.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use shared::Brand;
 
 /// The intro sentence the 2024 AgentConnect checklist asks for when other sign-in methods coexist.
 pub const INTRO: &str = "AgentConnect vous permet d’accéder à de nombreux services en ligne en utilisant l’un de vos comptes professionnels existants.";
+
+/// [`INTRO`] naming ProConnect.
+const PRO_INTRO: &str = "ProConnect vous permet d’accéder à de nombreux services en ligne en utilisant l’un de vos comptes professionnels existants.";
 
 /// The official sign-in button for `brand`, leading to `href` (usually `/auth/login`).
 ///
@@ -34,33 +38,30 @@ pub fn ConnectButton(
     #[prop(optional, into)]
     busy: Signal<bool>,
 ) -> impl IntoView {
-    let name = brand.name();
     let (info_text, info_title, info_rel) = match brand {
         Brand::AgentConnect => {
             ("Qu’est-ce qu’AgentConnect ?", "Qu’est-ce qu’AgentConnect ? - nouvelle fenêtre", "noopener")
         }
         Brand::ProConnect => (brand.info_text(), brand.info_title(), "noopener noreferrer"),
     };
-    let intro_text = match brand {
-        Brand::AgentConnect => INTRO.to_owned(),
-        Brand::ProConnect => INTRO.replace("AgentConnect", "ProConnect"),
+    let (group_class, intro_text) = match brand {
+        Brand::AgentConnect => ("fr-connect-group connect-group agentconnect-group", INTRO),
+        Brand::ProConnect => ("fr-connect-group connect-group proconnect-group", PRO_INTRO),
     };
     let button = match brand {
-        Brand::AgentConnect => view! {
+        Brand::AgentConnect => Either::Left(view! {
             <a class="agentconnect-button" id="connect-button" href=href rel="external" aria-disabled=move || busy.get().then_some("true")
                aria-busy=move || busy.get().then_some("true")>
                 <span class="fr-sr-only">"S’identifier avec AgentConnect"</span>
             </a>
-        }
-        .into_any(),
-        Brand::ProConnect => view! {
+        }),
+        Brand::ProConnect => Either::Right(view! {
             <a class="fr-connect fr-connect--pro" id="connect-button" href=href rel="external" aria-disabled=move || busy.get().then_some("true")
                aria-busy=move || busy.get().then_some("true")>
                 <span class="fr-connect__login">"S’identifier avec"</span>" "
                 <span class="fr-connect__brand">"ProConnect"</span>
             </a>
-        }
-        .into_any(),
+        }),
     };
     // Lets tests and benchmarks read "navigation → button visible" from the Performance API.
     Effect::new(|_| {
@@ -69,7 +70,7 @@ pub fn ConnectButton(
         }
     });
     view! {
-        <div class=format!("fr-connect-group connect-group {}-group", name.to_lowercase())>
+        <div class=group_class>
             {intro.then(|| view! { <p class="fr-text--md fr-mb-2w connect-intro">{intro_text}</p> })}
             {button}
             <p class="connect-info">

@@ -1,9 +1,8 @@
 //! The DSFR header (with the language switch) and footer, named after the configured brand.
 
 use crate::config::use_brand;
-use crate::i18n::{Lang, Language, t};
+use crate::i18n::{Lang, Language, branded, text};
 use leptos::prelude::*;
-use shared::Brand;
 
 /// The DSFR header: Marianne block, service name ("Kit ProConnect" or "Kit AgentConnect", after
 /// [`use_brand`]), language switch.
@@ -28,25 +27,22 @@ pub fn Header() -> impl IntoView {
                                 </div>
                             </div>
                             <div class="fr-header__service">
-                                <a href="/" title=move || {
-                                    let b = brand.get().name();
-                                    t(&format!("Accueil - Kit {b}"), &format!("Home - {b} kit")).to_owned()
-                                }>
-                                    <p class="fr-header__service-title" id="service-title">{move || {
-                                        let b = brand.get().name();
-                                        t(&format!("Kit {b}"), &format!("{b} kit")).to_owned()
-                                    }}</p>
+                                <a href="/" title=branded(brand, ("Accueil - Kit ProConnect", "Home - ProConnect kit"),
+                                                          ("Accueil - Kit AgentConnect", "Home - AgentConnect kit"))>
+                                    <p class="fr-header__service-title" id="service-title">
+                                        {branded(brand, ("Kit ProConnect", "ProConnect kit"), ("Kit AgentConnect", "AgentConnect kit"))}
+                                    </p>
                                 </a>
                                 <p class="fr-header__service-tagline">
-                                    {move || t("Démonstration d’une application monopage", "Single-page app demonstration")}
+                                    {text("Démonstration d’une application monopage", "Single-page app demonstration")}
                                 </p>
                             </div>
                         </div>
                         <div class="fr-header__tools">
                             <div class="fr-header__tools-links">
                                 <button type="button" class="fr-btn fr-btn--tertiary-no-outline" id="language-switch" on:click=switch
-                                        lang=move || t("en", "fr")>
-                                    {move || t("English", "Français")}
+                                        lang=text("en", "fr")>
+                                    {text("English", "Français")}
                                 </button>
                             </div>
                         </div>
@@ -66,18 +62,19 @@ pub fn Footer() -> impl IntoView {
             <div class="fr-container">
                 <div class="fr-footer__body">
                     <div class="fr-footer__brand fr-enlarge-link">
-                        <a href="/" title=move || t("Retour à l’accueil", "Back to home")>
+                        <a href="/" title=text("Retour à l’accueil", "Back to home")>
                             <p class="fr-logo">"République" <br/> "Française"</p>
                         </a>
                     </div>
                     <div class="fr-footer__content">
                         <p class="fr-footer__content-desc">
-                            {move || match brand.get() {
-                                Brand::ProConnect => t("Kit libre pour intégrer ProConnect à une application monopage.",
-                                                       "Open-source kit to add ProConnect to a single-page app."),
-                                Brand::AgentConnect => t("Kit libre pour intégrer AgentConnect et ProConnect à une application monopage.",
-                                                         "Open-source kit to add AgentConnect and ProConnect to a single-page app."),
-                            }}
+                            {branded(
+                                brand,
+                                ("Kit libre pour intégrer ProConnect à une application monopage.",
+                                 "Open-source kit to add ProConnect to a single-page app."),
+                                ("Kit libre pour intégrer AgentConnect et ProConnect à une application monopage.",
+                                 "Open-source kit to add AgentConnect and ProConnect to a single-page app."),
+                            )}
                         </p>
                     </div>
                 </div>

@@ -1,6 +1,7 @@
 //! The service's support contact, shown wherever an error asks the agent to get help.
 
 use crate::i18n::t;
+use leptos::either::Either;
 use leptos::prelude::*;
 
 /// How a support contact is reached.
@@ -57,28 +58,27 @@ pub fn SupportContact(
     #[prop(into)]
     contact: Signal<Option<String>>,
 ) -> impl IntoView {
+    // One reactive section: it follows the contact and the language.
     move || {
-        contact.get().as_deref().and_then(SupportLink::parse).map(|link| {
-            let label = link.label().to_owned();
-            let value = match link.href() {
-                Some(href) => {
-                    let external = matches!(link, SupportLink::Web(_));
-                    view! {
-                        <a class="fr-link" id="support-link" href=href
-                           target=external.then_some("_blank") rel=external.then_some("noopener noreferrer")
-                           title=move || external.then(|| format!("{label} - {}", t("nouvelle fenêtre", "new window")))>
-                            {link.label().to_owned()}
-                        </a>
-                    }
-                    .into_any()
-                }
-                None => view! { <span id="support-link">{label}</span> }.into_any(),
-            };
-            view! {
-                <p class="support-contact" id="support-contact">
-                    {move || t("Support du service : ", "Service support: ")}{value}
-                </p>
+        let link = contact.get().as_deref().and_then(SupportLink::parse)?;
+        let label = link.label().to_owned();
+        let value = match link.href() {
+            Some(href) => {
+                let external = matches!(link, SupportLink::Web(_));
+                let title = external.then(|| format!("{label} - {}", t("nouvelle fenêtre", "new window")));
+                Either::Left(view! {
+                    <a class="fr-link" id="support-link" href=href
+                       target=external.then_some("_blank") rel=external.then_some("noopener noreferrer") title=title>
+                        {label}
+                    </a>
+                })
             }
+            None => Either::Right(view! { <span id="support-link">{label}</span> }),
+        };
+        Some(view! {
+            <p class="support-contact" id="support-contact">
+                {t("Support du service : ", "Service support: ")}{value}
+            </p>
         })
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::components::SupportContact;
 use crate::config::{use_brand, use_support};
-use crate::i18n::{t, tr};
+use crate::i18n::{text, tr};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use shared::{Bilingual, Brand, CallbackError, ErrorCode, Explanation};
@@ -53,24 +53,30 @@ pub fn ErrorPage(
     let code = code.unwrap_or_else(|| use_query_map().get_untracked().get("code").unwrap_or_default());
     let code = code.trim().to_owned();
     let configured_brand = use_brand();
-    let brand = Signal::derive(move || brand.unwrap_or_else(|| configured_brand.get()));
     let support = match support {
         Some(contact) => Signal::stored(Some(contact)),
         None => use_support(),
     };
     let has_code = !code.is_empty();
-    let explanation = {
+    // One reactive section, following the brand (once `/api/config` is loaded) and the language.
+    let explained = {
         let code = code.clone();
-        Memo::new(move |_| if has_code { explain(&code, brand.get()) } else { service_failure() })
+        move || {
+            let brand = brand.unwrap_or_else(|| configured_brand.get());
+            let explanation = if has_code { explain(&code, brand) } else { service_failure() };
+            view! {
+                <h1 id="error-title">{tr(&explanation.title)}</h1>
+                <p class="fr-text--lead" id="error-explanation">{tr(&explanation.happened)}</p>
+                <p id="error-to-do">{tr(&explanation.to_do)}</p>
+                {message.as_ref().map(|m| view! { <p id="error-detail">{tr(m)}</p> })}
+                {explanation.contact_support.then(|| view! { <SupportContact contact=support/> })}
+            }
+        }
     };
     view! {
-        <h1 id="error-title">{move || tr(&explanation.read().title)}</h1>
-        <p class="fr-text--lead" id="error-explanation">{move || tr(&explanation.read().happened)}</p>
-        <p id="error-to-do">{move || tr(&explanation.read().to_do)}</p>
-        {message.map(|m| view! { <p id="error-detail">{move || tr(&m)}</p> })}
-        {move || explanation.read().contact_support.then(|| view! { <SupportContact contact=support/> })}
-        {has_code.then(|| view! { <p>{move || t("Code erreur : ", "Error code: ")}<code id="error-code">{code.clone()}</code></p> })}
-        <p><a class="fr-btn" id="error-back" href="/">{move || t("Retour à la connexion", "Back to sign-in")}</a></p>
+        {explained}
+        {has_code.then(|| view! { <p>{text("Code erreur : ", "Error code: ")}<code id="error-code">{code.clone()}</code></p> })}
+        <p><a class="fr-btn" id="error-back" href="/">{text("Retour à la connexion", "Back to sign-in")}</a></p>
     }
 }
 
@@ -78,7 +84,7 @@ pub fn ErrorPage(
 #[component]
 pub fn NotFound() -> impl IntoView {
     view! {
-        <h1>{move || t("Page introuvable", "Page not found")}</h1>
-        <p><a class="fr-link" href="/">{move || t("Retour à l’accueil", "Back to home")}</a></p>
+        <h1>{text("Page introuvable", "Page not found")}</h1>
+        <p><a class="fr-link" href="/">{text("Retour à l’accueil", "Back to home")}</a></p>
     }
 }

@@ -2,7 +2,8 @@
 //! level (`acr`) in plain words, whether it proves a second factor, and a way to step up.
 
 use crate::api;
-use crate::i18n::{lang, t};
+use crate::i18n::{bilingual, lang, t, text};
+use leptos::either::Either;
 use leptos::prelude::*;
 use shared::{Acr, Brand, Me};
 
@@ -26,39 +27,48 @@ fn level_rows(acr: Option<Acr>) -> impl IntoView {
     let level = match acr {
         Some(acr) => {
             let (fr, en) = acr.describe();
-            view! {
+            Either::Left(view! {
                 <dd>
                     <span id="claim-acr" title=acr.as_str().to_owned()>{acr.short_name().to_owned()}</span>" — "
-                    <span id="claim-acr-description">{move || t(fr, en)}</span>
+                    <span id="claim-acr-description">{text(fr, en)}</span>
                 </dd>
-            }
-            .into_any()
+            })
         }
-        None => view! { <dd><span id="claim-acr" class="not-provided">{move || t("Non fourni", "Not provided")}</span></dd> }
-            .into_any(),
+        None => Either::Right(
+            view! { <dd><span id="claim-acr" class="not-provided">{text("Non fourni", "Not provided")}</span></dd> },
+        ),
     };
     view! {
-        <dt>{move || t("Niveau (acr)", "Level (acr)")}</dt>
+        <dt>{text("Niveau (acr)", "Level (acr)")}</dt>
         {level}
-        <dt>{move || t("Second facteur", "Second factor")}</dt>
+        <dt>{text("Second facteur", "Second factor")}</dt>
         <dd id="claim-two-factor" data-two-factor=if two_factor { "true" } else { "false" }>
             {if two_factor {
-                view! { <span class="fr-badge fr-badge--success fr-badge--sm">{move || t("Oui, connexion à deux facteurs", "Yes, two-factor sign-in")}</span> }.into_any()
+                Either::Left(view! { <span class="fr-badge fr-badge--success fr-badge--sm">{text("Oui, connexion à deux facteurs", "Yes, two-factor sign-in")}</span> })
             } else {
-                view! { <span class="fr-badge fr-badge--sm">{move || t("Non", "No")}</span> }.into_any()
+                Either::Right(view! { <span class="fr-badge fr-badge--sm">{text("Non", "No")}</span> })
             }}
         </dd>
     }
 }
 
-fn claim_row(label: &'static str, label_en: &'static str, id: &'static str, value: Option<String>) -> impl IntoView {
-    view! {
-        <dt>{move || t(label, label_en)}</dt>
-        {match value {
-            Some(value) => view! { <dd id=id>{value}</dd> }.into_any(),
-            None => view! { <dd id=id class="not-provided">{move || t("Non fourni", "Not provided")}</dd> }.into_any(),
-        }}
-    }
+/// A claim's row: its label (French, English), the `id` of its value, and the value if provided.
+type Claim = (&'static str, &'static str, &'static str, Option<String>);
+
+/// The rows of `claims`, one view type for all of them (so Leptos's code for a row exists once).
+fn claim_rows(claims: Vec<Claim>) -> impl IntoView {
+    claims
+        .into_iter()
+        .map(|(label, label_en, id, value)| {
+            view! {
+                <dt>{text(label, label_en)}</dt>
+                {match value {
+                    Some(value) => Either::Left(view! { <dd id=id>{value}</dd> }),
+                    None => Either::Right(view! { <dd id=id class="not-provided">{text("Non fourni", "Not provided")}</dd> }),
+                }}
+            }
+        })
+        .collect_view()
 }
 
 fn local_time(unix_seconds: i64) -> String {
@@ -103,57 +113,61 @@ pub fn Profile(
         format!("{} {}", c.given_name.clone().unwrap_or_default(), c.usual_name.clone().unwrap_or_default());
     let expires = me.expires_at;
     view! {
-        <h1 id="welcome">{move || t("Bonjour", "Hello")}" "{full_name.trim().to_owned()}</h1>
-        <p class="fr-text--lead" id="signed-in-with">{move || {
-            let b = brand.name();
-            t(&format!("Vous êtes connecté avec {b}."), &format!("You are signed in with {b}.")).to_owned()
+        <h1 id="welcome">{text("Bonjour", "Hello")}" "{full_name.trim().to_owned()}</h1>
+        <p class="fr-text--lead" id="signed-in-with">{match brand {
+            Brand::ProConnect => text("Vous êtes connecté avec ProConnect.", "You are signed in with ProConnect."),
+            Brand::AgentConnect => text("Vous êtes connecté avec AgentConnect.", "You are signed in with AgentConnect."),
         }}</p>
         // Step-up (ProConnect only: the 2024 AgentConnect platform knows no two-factor level).
         {(brand == Brand::ProConnect && !two_factor).then(|| view! {
             <div class="fr-callout fr-mb-4w" id="step-up-callout">
-                <p class="fr-callout__text" id="step-up-explanation">{move || t(
+                <p class="fr-callout__text" id="step-up-explanation">{text(
                     "Votre connexion n’utilise pas de second facteur. Si une démarche demande une connexion plus sûre, reconnectez-vous avec un second facteur (application d’authentification, clé de sécurité…) : vous restez connecté.",
                     "Your sign-in does not use a second factor. If a task needs a stronger sign-in, sign in again with a second factor (authenticator app, security key…): you stay signed in.")}</p>
                 <a class="fr-btn" id="step-up" rel="external" href=step_up_href(&current_path())>
-                    {move || t("Se reconnecter avec un second facteur", "Sign in again with a second factor")}
+                    {text("Se reconnecter avec un second facteur", "Sign in again with a second factor")}
                 </a>
             </div>
         })}
         <div class="fr-grid-row fr-grid-row--gutters">
             <div class="fr-col-12 fr-col-md-7">
-                <h2 class="fr-h4">{move || t("Votre identité", "Your identity")}</h2>
+                <h2 class="fr-h4">{text("Votre identité", "Your identity")}</h2>
                 <dl class="claims" id="claims">
-                    {claim_row("Prénom(s)", "Given name(s)", "claim-given-name", c.given_name)}
-                    {claim_row("Nom d’usage", "Usual name", "claim-usual-name", c.usual_name)}
-                    {claim_row("Adresse électronique", "Email", "claim-email", c.email)}
-                    {claim_row("Identifiant chez le fournisseur", "Identifier at the provider", "claim-uid", c.uid)}
-                    {claim_row("Organisation", "Organisation", "claim-organization-label", c.organization_label)}
-                    {claim_row("SIRET", "SIRET", "claim-siret", c.siret.map(|s| s.to_string()))}
-                    {claim_row("SIREN", "SIREN", "claim-siren", c.siren.map(|s| s.to_string()))}
-                    {claim_row("Service", "Organizational unit", "claim-organizational-unit", c.organizational_unit)}
-                    {claim_row("Population", "Population", "claim-belonging-population", c.belonging_population)}
-                    {claim_row("Téléphone", "Phone", "claim-phone", c.phone_number)}
-                    {claim_row("Matricule Chorus DT", "Chorus DT number", "claim-chorusdt-matricule", c.chorusdt_matricule)}
-                    {claim_row("Société Chorus DT", "Chorus DT company", "claim-chorusdt-societe", c.chorusdt_societe)}
-                    <dt>{move || t("Rôles", "Roles")}</dt>
+                    {claim_rows(vec![
+                        ("Prénom(s)", "Given name(s)", "claim-given-name", c.given_name),
+                        ("Nom d’usage", "Usual name", "claim-usual-name", c.usual_name),
+                        ("Adresse électronique", "Email", "claim-email", c.email),
+                        ("Identifiant chez le fournisseur", "Identifier at the provider", "claim-uid", c.uid),
+                        ("Organisation", "Organisation", "claim-organization-label", c.organization_label),
+                        ("SIRET", "SIRET", "claim-siret", c.siret.map(|s| s.to_string())),
+                        ("SIREN", "SIREN", "claim-siren", c.siren.map(|s| s.to_string())),
+                        ("Service", "Organizational unit", "claim-organizational-unit", c.organizational_unit),
+                        ("Population", "Population", "claim-belonging-population", c.belonging_population),
+                        ("Téléphone", "Phone", "claim-phone", c.phone_number),
+                        ("Matricule Chorus DT", "Chorus DT number", "claim-chorusdt-matricule", c.chorusdt_matricule),
+                        ("Société Chorus DT", "Chorus DT company", "claim-chorusdt-societe", c.chorusdt_societe),
+                    ])}
+                    <dt>{text("Rôles", "Roles")}</dt>
                     {match roles {
-                        Some(roles) => view! { <dd id="claim-roles">{roles}</dd> }.into_any(),
-                        None => view! { <dd id="claim-roles" class="not-provided">{move || t("Aucun", "None")}</dd> }.into_any(),
+                        Some(roles) => Either::Left(view! { <dd id="claim-roles">{roles}</dd> }),
+                        None => Either::Right(view! { <dd id="claim-roles" class="not-provided">{text("Aucun", "None")}</dd> }),
                     }}
                 </dl>
             </div>
             <div class="fr-col-12 fr-col-md-5">
-                <h2 class="fr-h4">{move || t("Votre connexion", "Your sign-in")}</h2>
+                <h2 class="fr-h4">{text("Votre connexion", "Your sign-in")}</h2>
                 <dl class="claims" id="session">
-                    {claim_row("Fournisseur d’identité", "Identity provider", "claim-idp", c.idp_id)}
+                    {claim_rows(vec![("Fournisseur d’identité", "Identity provider", "claim-idp", c.idp_id)])}
                     {level_rows(me.acr)}
-                    {claim_row("Méthodes (amr)", "Methods (amr)", "claim-amr", amr)}
-                    {claim_row("Identifiant (sub)", "Subject (sub)", "claim-sub", Some(c.sub))}
-                    <dt>{move || t("Fin de session", "Session ends")}</dt>
+                    {claim_rows(vec![
+                        ("Méthodes (amr)", "Methods (amr)", "claim-amr", amr),
+                        ("Identifiant (sub)", "Subject (sub)", "claim-sub", Some(c.sub)),
+                    ])}
+                    <dt>{text("Fin de session", "Session ends")}</dt>
                     <dd id="session-expiry">{move || local_time(expires)}</dd>
                 </dl>
                 {move || failure.get().map(|message| view! {
-                    <div class="fr-alert fr-alert--error fr-alert--sm fr-mb-2w" role="alert"><p>{move || crate::i18n::tr(&message)}</p></div>
+                    <div class="fr-alert fr-alert--error fr-alert--sm fr-mb-2w" role="alert"><p>{bilingual(message)}</p></div>
                 })}
                 <button class="fr-btn fr-btn--secondary" id="sign-out" on:click=sign_out disabled=move || busy.get()
                         aria-busy=move || busy.get().then_some("true")>

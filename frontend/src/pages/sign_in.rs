@@ -3,7 +3,8 @@
 
 use crate::components::{ConnectButton, Divider, SupportContact};
 use crate::config::forced_brand;
-use crate::i18n::{t, tr};
+use crate::i18n::{bilingual, text};
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use shared::{Brand, CallbackError};
@@ -29,9 +30,9 @@ pub fn SignInNotice(
     let (title, happened, to_do) = (explanation.title, explanation.happened, explanation.to_do);
     view! {
         <div class=format!("fr-alert fr-alert--{kind} fr-mb-3w") id="notice" role=role data-notice=name>
-            <h2 class="fr-alert__title" id="notice-title">{move || tr(&title)}</h2>
-            <p id="notice-happened">{move || tr(&happened)}</p>
-            <p id="notice-to-do">{move || tr(&to_do)}</p>
+            <h2 class="fr-alert__title" id="notice-title">{bilingual(title)}</h2>
+            <p id="notice-happened">{bilingual(happened)}</p>
+            <p id="notice-to-do">{bilingual(to_do)}</p>
             {explanation.contact_support.then(|| view! { <SupportContact contact=support/> })}
         </div>
     }
@@ -55,11 +56,11 @@ pub fn SignIn(
     view! {
         <div class="fr-grid-row fr-grid-row--center">
             <div class="fr-col-12 fr-col-md-8 fr-col-lg-6">
-                <h1>{move || t("Connexion", "Sign in")}</h1>
+                <h1>{text("Connexion", "Sign in")}</h1>
                 {move || notice().map(|name| view! { <SignInNotice name brand support/> })}
-                <h2 class="fr-h4">{move || t("Se connecter avec son compte professionnel", "Sign in with your work account")}</h2>
+                <h2 class="fr-h4">{text("Se connecter avec son compte professionnel", "Sign in with your work account")}</h2>
                 {(!legacy).then(|| view! {
-                    <p class="fr-text--sm" id="connect-audience">{move || t(
+                    <p class="fr-text--sm" id="connect-audience">{text(
                         "Pour les agents publics et les professionnels, avec le compte de leur organisation.",
                         "For public servants and professionals, with their organisation’s account.")}</p>
                 })}
@@ -67,26 +68,26 @@ pub fn SignIn(
                     <ConnectButton brand href="/auth/login" intro=legacy busy/>
                 </div>
                 {if legacy {
-                    view! { <Divider/> }.into_any()
+                    Either::Left(view! { <Divider/> })
                 } else {
-                    view! { <h2 class="fr-h4 fr-mt-4w" id="other-method-title">{move || t(
-                        "Vous n’avez pas de compte professionnel ?", "No work account?")}</h2> }.into_any()
+                    Either::Right(view! { <h2 class="fr-h4 fr-mt-4w" id="other-method-title">{text(
+                        "Vous n’avez pas de compte professionnel ?", "No work account?")}</h2> })
                 }}
                 <form class="fr-mb-6w" id="other-method" on:submit=|ev| ev.prevent_default()>
                     <fieldset class="fr-fieldset">
                         <legend class="fr-fieldset__legend">
-                            {move || t("Se connecter avec un identifiant local (démonstration, désactivé)",
+                            {text("Se connecter avec un identifiant local (démonstration, désactivé)",
                                        "Sign in with a local account (demonstration, disabled)")}
                         </legend>
                         <div class="fr-fieldset__element">
                             <div class="fr-input-group fr-input-group--disabled">
-                                <label class="fr-label" for="local-email">{move || t("Adresse électronique", "Email address")}</label>
+                                <label class="fr-label" for="local-email">{text("Adresse électronique", "Email address")}</label>
                                 <input class="fr-input" id="local-email" type="email" autocomplete="email" disabled/>
                             </div>
                         </div>
                         <div class="fr-fieldset__element">
                             <button class="fr-btn fr-btn--secondary" type="submit" disabled>
-                                {move || t("Se connecter", "Sign in")}
+                                {text("Se connecter", "Sign in")}
                             </button>
                         </div>
                     </fieldset>

@@ -1,7 +1,8 @@
 //! `/deconnecte`: the signed-out confirmation.
 
 use crate::config::use_brand;
-use crate::i18n::t;
+use crate::i18n::{branded, text};
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -12,20 +13,24 @@ pub fn SignedOut() -> impl IntoView {
     let local = use_query_map().get_untracked().get("local").is_some();
     let brand = use_brand();
     view! {
-        <h1 id="signed-out">{move || t("Vous êtes déconnecté", "You are signed out")}</h1>
+        <h1 id="signed-out">{text("Vous êtes déconnecté", "You are signed out")}</h1>
         {if local {
-            view! { <p id="local-sign-out">{move || {
-                let b = brand.get().name();
-                t(&format!("{b} n’a pas pu être joint : vous êtes déconnecté de ce service seulement. Fermez votre navigateur pour clore la session {b}."),
-                  &format!("{b} could not be reached: you are signed out of this service only. Close your browser to end the {b} session.")).to_owned()
-            }}</p> }.into_any()
+            Either::Left(view! { <p id="local-sign-out">{branded(
+                brand,
+                ("ProConnect n’a pas pu être joint : vous êtes déconnecté de ce service seulement. Fermez votre navigateur pour clore la session ProConnect.",
+                 "ProConnect could not be reached: you are signed out of this service only. Close your browser to end the ProConnect session."),
+                ("AgentConnect n’a pas pu être joint : vous êtes déconnecté de ce service seulement. Fermez votre navigateur pour clore la session AgentConnect.",
+                 "AgentConnect could not be reached: you are signed out of this service only. Close your browser to end the AgentConnect session."),
+            )}</p> })
         } else {
-            view! { <p id="signed-out-everywhere">{move || {
-                let b = brand.get().name();
-                t(&format!("Votre session sur ce service et sur {b} est terminée."),
-                  &format!("Your session on this service and on {b} has ended.")).to_owned()
-            }}</p> }.into_any()
+            Either::Right(view! { <p id="signed-out-everywhere">{branded(
+                brand,
+                ("Votre session sur ce service et sur ProConnect est terminée.",
+                 "Your session on this service and on ProConnect has ended."),
+                ("Votre session sur ce service et sur AgentConnect est terminée.",
+                 "Your session on this service and on AgentConnect has ended."),
+            )}</p> })
         }}
-        <p><a class="fr-link" href="/">{move || t("Se reconnecter", "Sign in again")}</a></p>
+        <p><a class="fr-link" href="/">{text("Se reconnecter", "Sign in again")}</a></p>
     }
 }
