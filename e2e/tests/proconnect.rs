@@ -144,8 +144,13 @@ async fn each_refusal_page_says_what_is_missing_and_what_to_do() -> anyhow::Resu
         let result = async {
             browser.sign_in_as(&kit, "prestataire@fia1.fr", "123").await?;
             browser.wait("#error-code").await?;
-            check_refusal(&browser, "roles_refused", &["agent_public", "agents publics", "public agents"], "roles")
-                .await
+            check_refusal(
+                &browser,
+                "roles_refused",
+                &["agent_public", "l’un de ces rôles", "one of these roles"],
+                "roles",
+            )
+            .await
         }
         .await;
         (browser, result)
