@@ -433,7 +433,7 @@ impl RelyingParty {
             .to_ascii_lowercase();
         let body = read_limited(&mut response).await?;
         // Exactly the registered form: a JWT signed with the registered algorithm, or plain JSON.
-        let claims = match self.userinfo_alg.signed() {
+        let claims = match self.userinfo_alg.signing() {
             Some(alg) => {
                 if !content_type.starts_with("application/jwt") {
                     return Err(OidcError::Userinfo(format!(

@@ -5,6 +5,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use shared::{Acr, Brand, Environment, LevelPolicy, Network, Platform, RolePolicy, Scope};
+pub use shared::{SigningAlg, UserinfoAlg};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use url::Url;
@@ -43,43 +44,6 @@ impl Preset {
     /// Whether ProConnect's production rules apply (HTTPS, no localhost).
     pub fn is_production(self) -> bool {
         self.platform().is_some_and(|p| p.environment == Environment::Production)
-    }
-}
-
-/// An algorithm registered with ProConnect for ID tokens or userinfo.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SigningAlg {
-    /// ECDSA P-256 (the demo's).
-    ES256,
-    /// RSA PKCS#1 v1.5 (the partner portal's default).
-    RS256,
-    /// HMAC with the client secret (supported, not recommended).
-    HS256,
-}
-
-/// How userinfo responses are registered: signed with an algorithm, or plain JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum UserinfoAlg {
-    /// A JWT signed with ECDSA P-256.
-    ES256,
-    /// A JWT signed with RSA PKCS#1 v1.5.
-    RS256,
-    /// A JWT signed with HMAC and the client secret.
-    HS256,
-    /// Unsigned `application/json` (only when registered so: the claims then rest on TLS alone).
-    #[serde(rename = "none")]
-    Unsigned,
-}
-
-impl UserinfoAlg {
-    /// The signing algorithm, `None` for unsigned JSON.
-    pub fn signed(self) -> Option<SigningAlg> {
-        match self {
-            UserinfoAlg::ES256 => Some(SigningAlg::ES256),
-            UserinfoAlg::RS256 => Some(SigningAlg::RS256),
-            UserinfoAlg::HS256 => Some(SigningAlg::HS256),
-            UserinfoAlg::Unsigned => None,
-        }
     }
 }
 

@@ -4,37 +4,37 @@
 //! must accept every level it did not forbid: parsing never fails, an unknown level is kept as
 //! [`Acr::Unknown`].
 
+use crate::wire::wire_strings;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
 
-/// A level of assurance (`acr`), as ProConnect publishes them in `acr_values_supported`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Acr {
-    /// Declarative identity, password.
-    Eidas0,
-    /// Declarative identity, password and a second factor the user manages.
-    Eidas0Mfa,
-    /// Verified identity, password (the only level of the 2024 AgentConnect guide).
-    Eidas1,
-    /// Verified identity, password and a second factor the user manages.
-    Eidas1Mfa,
-    /// A second factor managed by the organisation.
-    Eidas2,
-    /// The agent's smart card (PIN and certificate).
-    Eidas3,
-    /// A verified company director (ProConnect Identité and FranceConnect).
-    CertificationDirigeant,
-    /// Older documents' `…/assurance/self-asserted`.
-    SelfAsserted,
-    /// Older documents' `…/assurance/self-asserted-2fa`.
-    SelfAsserted2fa,
-    /// Older documents' `…/assurance/consistency-checked`.
-    ConsistencyChecked,
-    /// Older documents' `…/assurance/consistency-checked-2fa`.
-    ConsistencyChecked2fa,
-    /// Any other string, kept as received.
-    Unknown(String),
+wire_strings! {
+    /// A level of assurance (`acr`), as ProConnect publishes them in `acr_values_supported`.
+    pub enum Acr(Unknown) {
+        /// Declarative identity, password.
+        Eidas0 => "eidas0",
+        /// Declarative identity, password and a second factor the user manages.
+        Eidas0Mfa => "eidas0-mfa",
+        /// Verified identity, password (the only level of the 2024 AgentConnect guide).
+        Eidas1 => "eidas1",
+        /// Verified identity, password and a second factor the user manages.
+        Eidas1Mfa => "eidas1-mfa",
+        /// A second factor managed by the organisation.
+        Eidas2 => "eidas2",
+        /// The agent's smart card (PIN and certificate).
+        Eidas3 => "eidas3",
+        /// A verified company director (ProConnect Identité and FranceConnect).
+        CertificationDirigeant => "https://proconnect.gouv.fr/assurance/certification-dirigeant",
+        /// Older documents' `…/assurance/self-asserted`.
+        SelfAsserted => "https://proconnect.gouv.fr/assurance/self-asserted",
+        /// Older documents' `…/assurance/self-asserted-2fa`.
+        SelfAsserted2fa => "https://proconnect.gouv.fr/assurance/self-asserted-2fa",
+        /// Older documents' `…/assurance/consistency-checked`.
+        ConsistencyChecked => "https://proconnect.gouv.fr/assurance/consistency-checked",
+        /// Older documents' `…/assurance/consistency-checked-2fa`.
+        ConsistencyChecked2fa => "https://proconnect.gouv.fr/assurance/consistency-checked-2fa",
+    }
 }
 
 const ASSURANCE: &str = "https://proconnect.gouv.fr/assurance/";
@@ -53,44 +53,6 @@ impl Acr {
 
     /// The levels that prove a second factor: what "two-factor" means to ProConnect.
     pub const TWO_FACTOR: [Acr; 4] = [Acr::Eidas0Mfa, Acr::Eidas1Mfa, Acr::Eidas2, Acr::Eidas3];
-
-    /// Every level this crate names (all but [`Acr::Unknown`]).
-    pub const KNOWN: [Acr; 11] = [
-        Acr::Eidas0,
-        Acr::Eidas0Mfa,
-        Acr::Eidas1,
-        Acr::Eidas1Mfa,
-        Acr::Eidas2,
-        Acr::Eidas3,
-        Acr::CertificationDirigeant,
-        Acr::SelfAsserted,
-        Acr::SelfAsserted2fa,
-        Acr::ConsistencyChecked,
-        Acr::ConsistencyChecked2fa,
-    ];
-
-    /// Reads a level from the wire; never fails.
-    pub fn parse(value: &str) -> Acr {
-        Acr::KNOWN.into_iter().find(|acr| acr.as_str() == value).unwrap_or_else(|| Acr::Unknown(value.to_owned()))
-    }
-
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Acr::Eidas0 => "eidas0",
-            Acr::Eidas0Mfa => "eidas0-mfa",
-            Acr::Eidas1 => "eidas1",
-            Acr::Eidas1Mfa => "eidas1-mfa",
-            Acr::Eidas2 => "eidas2",
-            Acr::Eidas3 => "eidas3",
-            Acr::CertificationDirigeant => "https://proconnect.gouv.fr/assurance/certification-dirigeant",
-            Acr::SelfAsserted => "https://proconnect.gouv.fr/assurance/self-asserted",
-            Acr::SelfAsserted2fa => "https://proconnect.gouv.fr/assurance/self-asserted-2fa",
-            Acr::ConsistencyChecked => "https://proconnect.gouv.fr/assurance/consistency-checked",
-            Acr::ConsistencyChecked2fa => "https://proconnect.gouv.fr/assurance/consistency-checked-2fa",
-            Acr::Unknown(value) => value,
-        }
-    }
 
     /// A short name for people: `eidas1-mfa`, `certification-dirigeant`.
     pub fn short_name(&self) -> &str {
@@ -122,12 +84,6 @@ impl Acr {
     }
 }
 
-impl fmt::Display for Acr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 impl FromStr for Acr {
     type Err = std::convert::Infallible;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -135,85 +91,27 @@ impl FromStr for Acr {
     }
 }
 
-impl Serialize for Acr {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Acr {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(Acr::parse(&String::deserialize(d)?))
-    }
-}
-
-/// An authentication method reference (`amr`); several may be combined.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Amr {
-    /// Password.
-    Pwd,
-    /// Magic link by email.
-    Mail,
-    /// One-time code.
-    Otp,
-    /// Time-based one-time code (authenticator app).
-    Totp,
-    /// A PIN (smart card).
-    Pin,
-    /// Proof of possession (passkey).
-    Pop,
-    /// Hardware key.
-    Hwk,
-    /// Software key.
-    Swk,
-    /// Multi-factor.
-    Mfa,
-    /// Any other value, kept as received.
-    Other(String),
-}
-
-impl Amr {
-    /// Every method this crate names.
-    pub const KNOWN: [Amr; 9] =
-        [Amr::Pwd, Amr::Mail, Amr::Otp, Amr::Totp, Amr::Pin, Amr::Pop, Amr::Hwk, Amr::Swk, Amr::Mfa];
-
-    /// Reads a method from the wire; never fails.
-    pub fn parse(value: &str) -> Amr {
-        Amr::KNOWN.into_iter().find(|amr| amr.as_str() == value).unwrap_or_else(|| Amr::Other(value.to_owned()))
-    }
-
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Amr::Pwd => "pwd",
-            Amr::Mail => "mail",
-            Amr::Otp => "otp",
-            Amr::Totp => "totp",
-            Amr::Pin => "pin",
-            Amr::Pop => "pop",
-            Amr::Hwk => "hwk",
-            Amr::Swk => "swk",
-            Amr::Mfa => "mfa",
-            Amr::Other(value) => value,
-        }
-    }
-}
-
-impl fmt::Display for Amr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for Amr {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Amr {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(Amr::parse(&String::deserialize(d)?))
+wire_strings! {
+    /// An authentication method reference (`amr`); several may be combined.
+    pub enum Amr(Other) {
+        /// Password.
+        Pwd => "pwd",
+        /// Magic link by email.
+        Mail => "mail",
+        /// One-time code.
+        Otp => "otp",
+        /// Time-based one-time code (authenticator app).
+        Totp => "totp",
+        /// A PIN (smart card).
+        Pin => "pin",
+        /// Proof of possession (passkey).
+        Pop => "pop",
+        /// Hardware key.
+        Hwk => "hwk",
+        /// Software key.
+        Swk => "swk",
+        /// Multi-factor.
+        Mfa => "mfa",
     }
 }
 
@@ -398,7 +296,7 @@ mod tests {
     #[test]
     fn every_known_level_round_trips_and_unknown_ones_are_kept() {
         for acr in Acr::KNOWN {
-            assert_eq!(Acr::parse(acr.as_str()), acr);
+            assert_eq!(&Acr::parse(acr.as_str()), acr);
         }
         assert_eq!(Acr::parse("eidas9"), Acr::Unknown("eidas9".into()));
         assert_eq!(Acr::parse(""), Acr::Unknown(String::new()));
@@ -407,7 +305,7 @@ mod tests {
 
     #[test]
     fn two_factor_is_exactly_the_documented_set() {
-        let two_factor: Vec<&str> = Acr::KNOWN.iter().filter(|a| a.is_two_factor()).map(Acr::as_str).collect();
+        let two_factor: Vec<&str> = Acr::KNOWN.iter().filter(|a| a.is_two_factor()).map(|a| a.as_str()).collect();
         assert_eq!(two_factor, ["eidas0-mfa", "eidas1-mfa", "eidas2", "eidas3"]);
         assert!(!Acr::Unknown("eidas1-mfa ".into()).is_two_factor());
     }

@@ -11,6 +11,8 @@ pub mod environment;
 pub mod error_code;
 pub mod roles;
 pub mod scope;
+pub mod signing;
+mod wire;
 
 pub use api::{ApiError, CSRF_HEADER, LogoutResponse, Me, PublicConfig};
 pub use auth_level::{Acr, Amr, InvalidLevelPolicy, LevelPolicy};
@@ -19,3 +21,4 @@ pub use environment::{Brand, Environment, Network, Platform};
 pub use error_code::{AccessDenied, Bilingual, CallbackError, ErrorCode, Explanation};
 pub use roles::{Role, RolePolicy};
 pub use scope::{Scope, Scopes};
+pub use signing::{SigningAlg, UserinfoAlg};

@@ -1,72 +1,24 @@
 //! The `roles` claim (ProConnect): whether the agent belongs to a public organisation.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use crate::wire::wire_strings;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// One value of the `roles` claim.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// The agent belongs to a public organisation.
-    AgentPublic,
-    /// … of the State civil service (Fonction publique d’État).
-    AgentPublicEtat,
-    /// … of the local civil service (Fonction publique territoriale).
-    AgentPublicTerritorial,
-    /// … of the hospital civil service (Fonction publique hospitalière).
-    AgentPublicHospitalier,
-    /// … of a body listed in article L100-3 of the code of relations with the administration.
-    AgentPublicL100_3,
-    /// A company director.
-    Dirigeant,
-    /// Any other value, kept as received.
-    Other(String),
-}
-
-impl Role {
-    /// Every role this crate names.
-    pub const KNOWN: [Role; 6] = [
-        Role::AgentPublic,
-        Role::AgentPublicEtat,
-        Role::AgentPublicTerritorial,
-        Role::AgentPublicHospitalier,
-        Role::AgentPublicL100_3,
-        Role::Dirigeant,
-    ];
-
-    /// Reads a role from the wire; never fails.
-    pub fn parse(value: &str) -> Role {
-        Role::KNOWN.into_iter().find(|role| role.as_str() == value).unwrap_or_else(|| Role::Other(value.to_owned()))
-    }
-
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Role::AgentPublic => "agent_public",
-            Role::AgentPublicEtat => "agent_public_etat",
-            Role::AgentPublicTerritorial => "agent_public_territorial",
-            Role::AgentPublicHospitalier => "agent_public_hospitalier",
-            Role::AgentPublicL100_3 => "agent_public_L100-3",
-            Role::Dirigeant => "dirigeant",
-            Role::Other(value) => value,
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for Role {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Role {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(Role::parse(&String::deserialize(d)?))
+wire_strings! {
+    /// One value of the `roles` claim.
+    pub enum Role(Other) {
+        /// The agent belongs to a public organisation.
+        AgentPublic => "agent_public",
+        /// … of the State civil service (Fonction publique d’État).
+        AgentPublicEtat => "agent_public_etat",
+        /// … of the local civil service (Fonction publique territoriale).
+        AgentPublicTerritorial => "agent_public_territorial",
+        /// … of the hospital civil service (Fonction publique hospitalière).
+        AgentPublicHospitalier => "agent_public_hospitalier",
+        /// … of a body listed in article L100-3 of the code of relations with the administration.
+        AgentPublicL100_3 => "agent_public_L100-3",
+        /// A company director.
+        Dirigeant => "dirigeant",
     }
 }
 
@@ -101,7 +53,7 @@ mod tests {
     #[test]
     fn roles_round_trip_and_unknown_ones_are_kept() {
         for role in Role::KNOWN {
-            assert_eq!(Role::parse(role.as_str()), role);
+            assert_eq!(&Role::parse(role.as_str()), role);
         }
         let roles: Vec<Role> = serde_json::from_str(r#"["agent_public","agent_public_sante"]"#).expect("strings");
         assert_eq!(roles, vec![Role::AgentPublic, Role::Other("agent_public_sante".into())]);

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use shared::{Brand, Scope};
+pub use shared::{SigningAlg, UserinfoAlg};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -95,54 +96,6 @@ impl Contract {
     pub fn is_proconnect(self) -> bool {
         self == Contract::ProConnect
     }
-}
-
-/// How a client's userinfo responses are signed: like an ID token, or not at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum UserinfoAlg {
-    /// ECDSA P-256.
-    ES256,
-    /// RSA PKCS#1 v1.5 with SHA-256.
-    RS256,
-    /// HMAC with the client secret.
-    HS256,
-    /// Plain `application/json` (`"none"`; ProConnect only).
-    #[serde(rename = "none")]
-    Unsigned,
-}
-
-impl UserinfoAlg {
-    /// The signing algorithm, or `None` for unsigned JSON.
-    pub fn signing(self) -> Option<SigningAlg> {
-        match self {
-            UserinfoAlg::ES256 => Some(SigningAlg::ES256),
-            UserinfoAlg::RS256 => Some(SigningAlg::RS256),
-            UserinfoAlg::HS256 => Some(SigningAlg::HS256),
-            UserinfoAlg::Unsigned => None,
-        }
-    }
-}
-
-impl From<SigningAlg> for UserinfoAlg {
-    fn from(alg: SigningAlg) -> Self {
-        match alg {
-            SigningAlg::ES256 => UserinfoAlg::ES256,
-            SigningAlg::RS256 => UserinfoAlg::RS256,
-            SigningAlg::HS256 => UserinfoAlg::HS256,
-        }
-    }
-}
-
-/// The signing algorithm registered for a client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum SigningAlg {
-    /// ECDSA P-256 (AgentConnect's default).
-    #[default]
-    ES256,
-    /// RSA PKCS#1 v1.5 with SHA-256.
-    RS256,
-    /// HMAC with the client secret.
-    HS256,
 }
 
 /// A registered service provider (FS).

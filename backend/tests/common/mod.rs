@@ -59,31 +59,10 @@ pub struct Kit {
     server: tokio::task::JoinHandle<()>,
 }
 
-fn simulator_alg(alg: SigningAlg) -> simulator::SigningAlg {
-    match alg {
-        SigningAlg::ES256 => simulator::SigningAlg::ES256,
-        SigningAlg::RS256 => simulator::SigningAlg::RS256,
-        SigningAlg::HS256 => simulator::SigningAlg::HS256,
-    }
-}
-
-fn simulator_userinfo_alg(alg: UserinfoAlg) -> simulator::UserinfoAlg {
-    match alg {
-        UserinfoAlg::ES256 => simulator::UserinfoAlg::ES256,
-        UserinfoAlg::RS256 => simulator::UserinfoAlg::RS256,
-        UserinfoAlg::HS256 => simulator::UserinfoAlg::HS256,
-        UserinfoAlg::Unsigned => simulator::UserinfoAlg::Unsigned,
-    }
-}
-
 /// Registers the same algorithm for ID tokens and userinfo.
 pub fn set_alg(settings: &mut Settings, alg: SigningAlg) {
     settings.provider.id_token_signed_response_alg = alg;
-    settings.provider.userinfo_signed_response_alg = match alg {
-        SigningAlg::ES256 => UserinfoAlg::ES256,
-        SigningAlg::RS256 => UserinfoAlg::RS256,
-        SigningAlg::HS256 => UserinfoAlg::HS256,
-    };
+    settings.provider.userinfo_signed_response_alg = UserinfoAlg::from(alg);
 }
 
 impl Kit {
@@ -190,8 +169,8 @@ pub async fn spawn_simulator(settings: &mut Settings) -> anyhow::Result<(simulat
     client.redirect_uris = vec![settings.redirect_uri().to_string()];
     client.post_logout_redirect_uris = vec![settings.post_logout_redirect_uri().to_string()];
     client.home_url = settings.public_url.to_string();
-    client.id_token_signed_response_alg = Some(simulator_alg(settings.provider.id_token_signed_response_alg));
-    client.userinfo_signed_response_alg = Some(simulator_userinfo_alg(settings.provider.userinfo_signed_response_alg));
+    client.id_token_signed_response_alg = Some(settings.provider.id_token_signed_response_alg);
+    client.userinfo_signed_response_alg = Some(settings.provider.userinfo_signed_response_alg);
     settings.provider.client_id = client.client_id.clone();
     settings.provider.client_secret = client.client_secret.clone();
     let inner = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
