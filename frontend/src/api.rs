@@ -1,7 +1,9 @@
 //! The BFF's JSON API, typed by the `shared` crate. The only module that talks to the server.
 
-use gloo_net::http::Request;
+use gloo_net::http::{Request, RequestBuilder};
+use serde::de::DeserializeOwned;
 use shared::{Bilingual, Brand, CSRF_HEADER, LogoutResponse, Me, PublicConfig};
+use std::pin::Pin;
 
 /// What can go wrong calling the API.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,30 +46,55 @@ pub fn failure_from(status: u16, error: Option<shared::ApiError>) -> ApiFailure 
     ApiFailure::Other(Bilingual::new(fr, error.message))
 }
 
-/// The failure an error response means; a step-up answer sends the browser to sign in again.
-async fn error_message(response: gloo_net::http::Response) -> ApiFailure {
-    let status = response.status();
-    let failure = failure_from(status, response.json::<shared::ApiError>().await.ok());
-    if let ApiFailure::StepUp(url) = &failure {
-        navigate(url);
+/// An answer from the server: its status and its body (an error when it could not be read).
+struct Answer {
+    ok: bool,
+    status: u16,
+    body: Result<String, gloo_net::Error>,
+}
+
+/// Sends `request` and reads the answer's body. Every call goes through this one function, so
+/// gloo's code for sending and reading exists once in the Wasm, not once per call: the future is
+/// boxed, so that the compiler cannot copy it into each caller's future.
+fn send(request: RequestBuilder) -> Pin<Box<dyn Future<Output = Result<Answer, ApiFailure>>>> {
+    Box::pin(async move {
+        let response = request.send().await.map_err(|e| ApiFailure::plain(e.to_string()))?;
+        Ok(Answer { ok: response.ok(), status: response.status(), body: response.text().await })
+    })
+}
+
+impl Answer {
+    /// The body of a successful answer, or the failure an error answer means; a step-up answer
+    /// sends the browser to sign in again.
+    fn success(self) -> Result<String, ApiFailure> {
+        if self.ok {
+            return self.body.map_err(|e| ApiFailure::plain(e.to_string()));
+        }
+        let error = self.body.ok().and_then(|body| serde_json::from_str(&body).ok());
+        let failure = failure_from(self.status, error);
+        if let ApiFailure::StepUp(url) = &failure {
+            navigate(url);
+        }
+        Err(failure)
     }
-    failure
+}
+
+/// Reads a successful answer's JSON body.
+fn parse<T: DeserializeOwned>(body: &str) -> Result<T, ApiFailure> {
+    serde_json::from_str(body).map_err(|e| ApiFailure::plain(e.to_string()))
 }
 
 /// `GET /api/me`.
 pub async fn me() -> Result<Me, ApiFailure> {
-    let response = Request::get("/api/me").send().await.map_err(|e| ApiFailure::plain(e.to_string()))?;
-    if !response.ok() {
-        return Err(error_message(response).await);
-    }
-    response.json().await.map_err(|e| ApiFailure::plain(e.to_string()))
+    parse(&send(Request::get("/api/me")).await?.success()?)
 }
 
 /// `GET /api/config`: the brand and the support contact. When the backend cannot say, ProConnect
 /// (the default brand) and no support contact.
 pub async fn config() -> PublicConfig {
-    let config = async { Request::get("/api/config").send().await.ok()?.json::<PublicConfig>().await.ok() };
-    config.await.unwrap_or(PublicConfig { brand: Brand::default(), support: None })
+    let answer = send(Request::get("/api/config")).await.ok();
+    let config = answer.and_then(|answer| answer.body.ok()).and_then(|body| serde_json::from_str(&body).ok());
+    config.unwrap_or(PublicConfig { brand: Brand::default(), support: None })
 }
 
 /// The configured brand (`GET /api/config`); ProConnect if the backend cannot say.
@@ -77,16 +104,8 @@ pub async fn brand() -> Brand {
 
 /// `POST /auth/logout` with the anti-forgery header; returns where to navigate.
 pub async fn logout(csrf_token: &str) -> Result<String, ApiFailure> {
-    let response = Request::post("/auth/logout")
-        .header(CSRF_HEADER, csrf_token)
-        .send()
-        .await
-        .map_err(|e| ApiFailure::plain(e.to_string()))?;
-    if !response.ok() {
-        return Err(error_message(response).await);
-    }
-    let body: LogoutResponse = response.json().await.map_err(|e| ApiFailure::plain(e.to_string()))?;
-    Ok(body.redirect)
+    let answer = send(Request::post("/auth/logout").header(CSRF_HEADER, csrf_token)).await?;
+    Ok(parse::<LogoutResponse>(&answer.success()?)?.redirect)
 }
 
 /// Sends the browser to `url` (a full navigation: sign-in and sign-out leave the SPA).

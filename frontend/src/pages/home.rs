@@ -17,17 +17,17 @@ pub fn Home() -> impl IntoView {
     // `Either…`, not `.into_any()`: type erasure copies every static attribute of the page into
     // an `Arc<str>`, which costs code for each one.
     let loading =
-        move || view! { <p class="fr-text--lead" aria-busy="true" id="loading">{text("Chargement…", "Loading…")}</p> };
-    view! {
-        <Suspense fallback=loading>
-            {move || me.get().map(|result| match result {
-                Ok(me) => EitherOf4::A(view! { <Profile me/> }),
-                Err(ApiFailure::SignedOut) => EitherOf4::B(
-                    config.get().map(|config| view! { <SignIn brand=config.brand support=config.support/> }),
-                ),
-                Err(ApiFailure::StepUp(_)) => EitherOf4::C(loading()),
-                Err(ApiFailure::Other(message)) => EitherOf4::D(view! { <ErrorPage message/> }),
-            })}
-        </Suspense>
+        || view! { <p class="fr-text--lead" aria-busy="true" id="loading">{text("Chargement…", "Loading…")}</p> };
+    // The loading text stays until /api/me answers and, for the sign-in and error pages, until
+    // /api/config does too (what a `<Suspense>` would do, without its code).
+    move || match me.get() {
+        Some(Ok(me)) => EitherOf4::A(view! { <Profile me/> }),
+        Some(Err(ApiFailure::SignedOut)) => match config.get() {
+            Some(config) => EitherOf4::B(view! { <SignIn brand=config.brand support=config.support/> }),
+            None => EitherOf4::C(loading()),
+        },
+        Some(Err(ApiFailure::Other(message))) if config.get().is_some() => EitherOf4::D(view! { <ErrorPage message/> }),
+        // Loading, or on the way to sign in again at a higher level (step-up).
+        _ => EitherOf4::C(loading()),
     }
 }
