@@ -312,7 +312,7 @@ impl Lab {
     }
 
     /// Starts the release backend on `port` with `store`; returns it once `/healthz` answers,
-    /// with spawn → `AgentConnect kit ready` printed and spawn → first 200 on `/healthz`.
+    /// with spawn → `ProConnect kit ready` printed and spawn → first 200 on `/healthz`.
     async fn backend(&mut self, store: &Store, port: u16) -> anyhow::Result<(Proc, Duration, Duration)> {
         self.starts += 1;
         let n = self.starts;
@@ -338,7 +338,7 @@ impl Lab {
         }
         let spawned = Instant::now();
         let mut process =
-            Proc::spawn("backend", command, &self.dir.join(format!("backend-{n}.log")), &["AgentConnect kit ready"])?;
+            Proc::spawn("backend", command, &self.dir.join(format!("backend-{n}.log")), &["ProConnect kit ready"])?;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let healthy = procs::wait_http_ok(addr, "/healthz", Duration::from_millis(1), Duration::from_secs(20)).await;
         let healthy = match healthy {

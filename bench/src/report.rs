@@ -92,7 +92,7 @@ impl Machine {
 pub struct Ready {
     /// Store.
     pub store: &'static str,
-    /// Spawn → `AgentConnect kit ready` printed, ms.
+    /// Spawn → `ProConnect kit ready` printed, ms.
     pub printed_ms: Vec<f64>,
     /// Spawn → first 200 on `/healthz`, ms.
     pub healthy_ms: Vec<f64>,
@@ -455,7 +455,7 @@ pub fn table(r: &Results) -> String {
     if !r.ready.is_empty() {
         let _ = writeln!(
             s,
-            "\n### Start-up\n\nSpawn of the release binary → the line `AgentConnect kit ready`, and → first 200 on `/healthz` (polled every millisecond).\n"
+            "\n### Start-up\n\nSpawn of the release binary → the line `ProConnect kit ready`, and → first 200 on `/healthz` (polled every millisecond).\n"
         );
         let _ = writeln!(
             s,
