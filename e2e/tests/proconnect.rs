@@ -86,7 +86,7 @@ async fn check_refusal(browser: &Browser, code: &str, must_show: &[&str], name: 
     let violations = browser.serious_accessibility_violations().await?;
     assert!(violations.is_empty(), "{name}: accessibility violations: {violations:#?}");
     // Nobody is signed in after a refusal.
-    browser.client.goto(&browser.client.current_url().await?.join("/")?.to_string()).await?;
+    browser.client.goto(browser.client.current_url().await?.join("/")?.as_ref()).await?;
     browser.wait("#connect-button").await?;
     Ok(())
 }
