@@ -38,11 +38,11 @@ pub fn ConnectButton(
     #[prop(optional, into)]
     busy: Signal<bool>,
 ) -> impl IntoView {
-    let (info_text, info_title, info_rel) = match brand {
-        Brand::AgentConnect => {
-            ("Qu’est-ce qu’AgentConnect ?", "Qu’est-ce qu’AgentConnect ? - nouvelle fenêtre", "noopener")
-        }
-        Brand::ProConnect => (brand.info_text(), brand.info_title(), "noopener noreferrer"),
+    let (info_text, info_title) = (brand.info_text(), brand.info_title());
+    // The 2024 checklist asked for `noopener`; ProConnect's documentation for both.
+    let info_rel = match brand {
+        Brand::AgentConnect => "noopener",
+        Brand::ProConnect => "noopener noreferrer",
     };
     let (group_class, intro_text) = match brand {
         Brand::AgentConnect => ("fr-connect-group connect-group agentconnect-group", INTRO),
