@@ -13,6 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use shared::request::{PROMPTS, is_email, is_valid_prompt};
 use shared::{AccessDenied, Acr, CSRF_HEADER, CallbackError, LevelPolicy, LogoutResponse, Siret};
 use tower_sessions::Session;
 
@@ -72,21 +73,6 @@ fn bounded<'a>(name: &str, value: Option<&'a str>) -> Result<Option<&'a str>, Ap
     }
 }
 
-/// `prompt` values ProConnect accepts (`none` only alone).
-const PROMPTS: [&str; 5] = ["login", "consent", "none", "select_organization", "update_userinfo"];
-
-fn valid_prompt(prompt: &str) -> bool {
-    let values: Vec<&str> = prompt.split(' ').collect();
-    values.iter().all(|v| PROMPTS.contains(v)) && (!values.contains(&"none") || values.len() == 1)
-}
-
-/// An email address as `login_hint` must be: one `@`, something on each side, no space.
-fn valid_email(email: &str) -> bool {
-    email.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty() && domain.contains('.') && !domain.contains('@') && !email.contains(char::is_whitespace)
-    })
-}
-
 /// The levels one sign-in requires: the service's policy, or a stricter one asked for with
 /// `acr` (step-up). A request weaker than the policy is refused.
 pub fn required_level(policy: &LevelPolicy, requested: Option<&str>) -> Result<LevelPolicy, AppError> {
@@ -118,7 +104,7 @@ pub async fn login(
     let return_to = safe_return_to(query.return_to.as_deref()).map_err(AppError::page)?;
     let mut prompt = match query.prompt.as_deref().filter(|p| !p.is_empty()) {
         None => None,
-        Some(p) if p.len() <= 64 && valid_prompt(p) => Some(p),
+        Some(p) if p.len() <= 64 && is_valid_prompt(p, &PROMPTS) => Some(p),
         Some(_) => {
             return Err(invalid_parameter(
                 "prompt doit valoir login, consent, none, select_organization ou update_userinfo.".into(),
@@ -129,7 +115,7 @@ pub async fn login(
     };
     let idp_hint = bounded("idp_hint", query.idp_hint.as_deref()).map_err(AppError::page)?;
     let login_hint = bounded("login_hint", query.login_hint.as_deref()).map_err(AppError::page)?;
-    if login_hint.is_some_and(|hint| !valid_email(hint)) {
+    if login_hint.is_some_and(|hint| !is_email(hint)) {
         return Err(invalid_parameter(
             "login_hint doit être une adresse électronique.".into(),
             "login_hint must be an email address.".into(),
@@ -526,24 +512,6 @@ pub async fn logout_callback(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn prompt_values_are_proconnects_and_none_stands_alone() {
-        for ok in ["login", "consent", "none", "select_organization", "update_userinfo", "login consent"] {
-            assert!(valid_prompt(ok), "{ok}");
-        }
-        for bad in ["none login", "select_account", "", "login  consent"] {
-            assert!(!valid_prompt(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn login_hint_must_be_an_email() {
-        assert!(valid_email("agent@interieur.gouv.fr"));
-        for bad in ["agent", "@x.fr", "a@b", "a b@x.fr", "a@b@c.fr"] {
-            assert!(!valid_email(bad), "{bad}");
-        }
-    }
 
     #[test]
     fn a_sign_in_may_require_more_than_the_policy_never_less() {

@@ -196,10 +196,8 @@ fn is_support_contact(contact: &str) -> bool {
     if contact.starts_with("https://") {
         return Url::parse(contact).is_ok_and(|url| url.host().is_some());
     }
-    let forbidden = |c: char| c.is_whitespace() || c.is_control() || matches!(c, ':' | '/' | '"' | '<' | '>' | '\'');
-    contact.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty() && domain.contains('.') && !domain.contains('@') && !contact.contains(forbidden)
-    })
+    let forbidden = |c: char| c.is_control() || matches!(c, ':' | '/' | '"' | '<' | '>' | '\'');
+    shared::request::is_email(contact) && !contact.contains(forbidden)
 }
 
 fn is_loopback(url: &Url) -> bool {

@@ -9,6 +9,7 @@ pub mod auth_level;
 pub mod claims;
 pub mod environment;
 pub mod error_code;
+pub mod request;
 pub mod roles;
 pub mod scope;
 pub mod signing;

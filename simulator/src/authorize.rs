@@ -21,6 +21,7 @@ use axum::extract::{RawForm, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
+use shared::request::{PROMPTS, PROMPTS_2024, is_email, is_valid_prompt};
 use shared::{ErrorCode, Scope, Scopes, Siret};
 use std::collections::HashMap;
 
@@ -31,10 +32,6 @@ const REQUIRED_2024: [&str; 7] =
 const OPTIONAL_2024: [&str; 6] =
     ["claims", "prompt", "idp_hint", "login_hint", "code_challenge", "code_challenge_method"];
 const REQUIRED: [&str; 6] = ["response_type", "client_id", "redirect_uri", "scope", "state", "nonce"];
-/// The `prompt` values of each contract.
-const PROMPTS_2024: [&str; 3] = ["login", "none", "consent"];
-const PROMPTS: [&str; 5] = ["login", "none", "consent", "select_organization", "update_userinfo"];
-
 /// The parameters; a repeated one is always refused, an unknown one only under the 2024 contract.
 fn parse_params(raw: Option<&str>, contract: Contract) -> Result<HashMap<String, String>, String> {
     let mut params = HashMap::new();
@@ -59,13 +56,6 @@ pub async fn authorize_post(State(sim): State<Simulator>, jar: CookieJar, RawFor
         Ok(body) => sim.authorize(jar, Some(body)),
         Err(_) => sim.error_page(ErrorCode::Y000400, "corps de requête invalide"),
     }
-}
-
-/// Whether `text` looks like an email address (one `@`, something on each side, a dot after it).
-fn is_email(text: &str) -> bool {
-    text.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty() && domain.contains('.') && !domain.contains('@') && !text.contains(char::is_whitespace)
-    })
 }
 
 impl Simulator {
@@ -130,7 +120,7 @@ impl Simulator {
             };
         let prompt: Vec<&str> = params.get("prompt").map(|p| p.split(' ').collect()).unwrap_or_default();
         let allowed: &[&str] = if proconnect { &PROMPTS } else { &PROMPTS_2024 };
-        if prompt.iter().any(|p| !allowed.contains(p)) || (prompt.contains(&"none") && prompt.len() > 1) {
+        if params.get("prompt").is_some_and(|p| !is_valid_prompt(p, allowed)) {
             return match proconnect {
                 true => self.callback(
                     &redirect_uri,
@@ -253,17 +243,4 @@ impl Simulator {
 /// Form-encodes a query value.
 pub fn encode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn login_hints_must_look_like_emails() {
-        assert!(is_email("agent@fia1.fr"));
-        for bad in ["agent", "agent@", "@fia1.fr", "agent@fia1", "a b@fia1.fr", "a@b@fia1.fr"] {
-            assert!(!is_email(bad), "{bad}");
-        }
-    }
 }
