@@ -13,7 +13,7 @@ pub async fn start_simulator(settings: &mut Settings, addr: SocketAddr) -> anyho
     client.post_logout_redirect_uris = vec![settings.post_logout_redirect_uri().to_string()];
     client.home_url = settings.public_url.to_string();
     settings.provider.client_id = client.client_id.clone();
-    settings.provider.client_secret = client.client_secret.clone();
+    settings.provider.client_secret = crate::settings::Secret::new(client.client_secret.clone());
     let running = simulator::Simulator::spawn(config, addr).await?;
     settings.provider.issuer = Some(running.issuer().parse()?);
     Ok(running)

@@ -18,6 +18,7 @@ pub mod rate_limit;
 pub mod session;
 pub mod settings;
 pub mod spa;
+pub mod tls;
 
 use axum::Router;
 use axum::extract::State;
@@ -69,7 +70,7 @@ impl App {
         let issuer = settings
             .issuer()
             .ok_or_else(|| anyhow::anyhow!("configuration: no issuer (set provider.issuer or a preset)"))?;
-        let rp = oidc::RelyingParty::new(&settings, &issuer, settings.provider.client_secret.clone())?;
+        let rp = oidc::RelyingParty::new(&settings, &issuer)?;
         let state = AppState { settings: Arc::new(settings), rp: Arc::new(rp), metrics: Arc::default() };
         Ok(App { state, routes: Router::new() })
     }
@@ -98,7 +99,10 @@ impl App {
             SessionStoreSettings::Sqlite { path } => {
                 self.router_with_store(CachingSessionStore::new(cache, sqlite_store(&path).await?))
             }
-            SessionStoreSettings::Redis { url } => self.router_with_store(redis_store(&url).await?),
+            SessionStoreSettings::Redis { url } => {
+                let ca_bundle = self.state.settings.ca_bundle.clone();
+                self.router_with_store(redis_store(&url, ca_bundle.as_deref()).await?)
+            }
         })
     }
 
@@ -207,11 +211,15 @@ async fn sqlite_store(path: &std::path::Path) -> anyhow::Result<SqliteStore> {
 
 /// Connects to Redis (failing clearly if it is unreachable at start) with a pool that reconnects
 /// by itself and bounded command timeouts, so an outage is a quick 503 rather than a hang.
-async fn redis_store(url: &str) -> anyhow::Result<RedisStore<redis::Pool>> {
+/// `rediss://` is TLS, trusting the public web's authorities and `ca_bundle`.
+async fn redis_store(url: &str, ca_bundle: Option<&std::path::Path>) -> anyhow::Result<RedisStore<redis::Pool>> {
     use redis::{Builder, ClientLike, Config, ReconnectPolicy};
-    let shown = url.split('@').next_back().unwrap_or_default();
-    let config =
+    let shown = settings::without_credentials(url);
+    let mut config =
         Config::from_url(url).map_err(|e| anyhow::anyhow!("session store: invalid Redis URL `{shown}`: {e}"))?;
+    if let Some(tls) = config.tls.as_mut() {
+        tls.connector = fred::types::config::TlsConnector::from(tls::client_config(ca_bundle)?);
+    }
     let pool = Builder::from_config(config)
         .with_performance_config(|p| p.default_command_timeout = std::time::Duration::from_secs(2))
         .with_connection_config(|c| {

@@ -16,6 +16,10 @@ struct Args {
     /// A TOML configuration file (values can also be set through BFF_* variables).
     #[arg(long, env = "BFF_CONFIG")]
     config: Option<PathBuf>,
+    /// Run the demo: the provider defaults to the offline simulator (loopback addresses only).
+    /// Without it, the configuration must name its platform (`provider.preset`).
+    #[arg(long)]
+    demo: bool,
     /// Log as JSON lines.
     #[arg(long)]
     json_logs: bool,
@@ -40,7 +44,8 @@ async fn main() {
 
 async fn run(args: Args) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let mut settings = Settings::load(args.config.as_deref())?;
+    let file = args.config.as_deref();
+    let mut settings = if args.demo { Settings::load_demo(file)? } else { Settings::load(file)? };
     let _simulator = if settings.provider.preset == Preset::Simulator && settings.provider.issuer.is_none() {
         Some(start_simulator(&mut settings).await?)
     } else {

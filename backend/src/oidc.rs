@@ -156,6 +156,9 @@ pub struct RelyingParty {
     acr_values: Vec<Acr>,
     http: reqwest::Client,
     discovered: RwLock<Option<Arc<Discovered>>>,
+    /// Held by the one request that runs discovery; remembers when its last failure happened, so
+    /// requests queued behind a hanging provider fail with it instead of each waiting a timeout.
+    discovering: Mutex<Option<(Instant, String)>>,
     refetch: Mutex<Option<Instant>>,
 }
 
@@ -168,24 +171,30 @@ pub const MAX_PROVIDER_BODY: usize = 1024 * 1024;
 
 impl RelyingParty {
     /// Builds the relying party (discovery happens on first use, and again after a failure).
-    pub fn new(settings: &Settings, issuer: &Url, client_secret: String) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
+    /// The provider is trusted through the public web's authorities plus `ca_bundle`, if set.
+    pub fn new(settings: &Settings, issuer: &Url) -> anyhow::Result<Self> {
+        let mut http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(settings.provider.timeout_seconds))
-            .connect_timeout(Duration::from_secs(settings.provider.timeout_seconds))
-            .build()?;
+            .connect_timeout(Duration::from_secs(settings.provider.timeout_seconds));
+        if let Some(path) = &settings.ca_bundle {
+            for der in crate::tls::read_bundle(path)? {
+                http = http.add_root_certificate(reqwest::Certificate::from_der(&der)?);
+            }
+        }
         Ok(RelyingParty {
             issuer: IssuerUrl::new(issuer.as_str().trim_end_matches('/').to_owned())?,
             client_id: ClientId::new(settings.provider.client_id.clone()),
-            client_secret: ClientSecret::new(client_secret),
+            client_secret: ClientSecret::new(settings.provider.client_secret.expose().to_owned()),
             id_token_alg: settings.provider.id_token_signed_response_alg,
             userinfo_alg: settings.provider.userinfo_signed_response_alg,
             redirect_uri: RedirectUrl::new(settings.redirect_uri().to_string())?,
             post_logout_redirect_uri: settings.post_logout_redirect_uri(),
             scopes: settings.provider.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
             acr_values: settings.provider.acr_values.clone(),
-            http,
+            http: http.build()?,
             discovered: RwLock::new(None),
+            discovering: Mutex::new(None),
             refetch: Mutex::new(None),
         })
     }
@@ -210,10 +219,34 @@ impl RelyingParty {
         if let Some(found) = self.discovered.read().await.as_ref() {
             return Ok(found.clone());
         }
-        let mut slot = self.discovered.write().await;
-        if let Some(found) = slot.as_ref() {
+        // One discovery at a time; no lock on `discovered` is held across the HTTP calls.
+        let arrived = Instant::now();
+        let mut last_failure = self.discovering.lock().await;
+        if let Some(found) = self.discovered.read().await.as_ref() {
             return Ok(found.clone());
         }
+        // It failed while this request waited: share that answer rather than wait again.
+        if let Some((at, error)) = last_failure.as_ref()
+            && *at > arrived
+        {
+            return Err(OidcError::Provider(error.clone()));
+        }
+        match self.discover().await {
+            Ok(found) => {
+                *last_failure = None;
+                *self.discovered.write().await = Some(found.clone());
+                Ok(found)
+            }
+            Err(error) => {
+                *last_failure = Some((Instant::now(), error.to_string()));
+                Err(error)
+            }
+        }
+    }
+
+    /// Fetches and checks the discovery document, then the keys. Every endpoint must be on the
+    /// issuer's origin (scheme, host and port): the secret and the tokens are never posted elsewhere.
+    async fn discover(&self) -> Result<Arc<Discovered>, OidcError> {
         let url = format!("{}/.well-known/openid-configuration", self.issuer.as_str());
         let body = self.get_bytes(&url).await?;
         let metadata: Metadata =
@@ -225,11 +258,27 @@ impl RelyingParty {
                 self.issuer.as_str()
             )));
         }
+        let origin = self.issuer.url().origin();
+        let extra = metadata.additional_metadata();
+        let endpoints = [
+            ("authorization_endpoint", Some(metadata.authorization_endpoint().url())),
+            ("token_endpoint", metadata.token_endpoint().map(|e| e.url())),
+            ("userinfo_endpoint", metadata.userinfo_endpoint().map(|e| e.url())),
+            ("jwks_uri", Some(metadata.jwks_uri().url())),
+            ("end_session_endpoint", extra.end_session_endpoint.as_ref()),
+            ("revocation_endpoint", extra.revocation_endpoint.as_ref()),
+        ];
+        for (name, endpoint) in endpoints {
+            if let Some(endpoint) = endpoint.filter(|e| e.origin() != origin) {
+                return Err(OidcError::Provider(format!(
+                    "discovery: {name} `{endpoint}` is not on the issuer's origin `{}`",
+                    origin.ascii_serialization()
+                )));
+            }
+        }
         let jwks = self.fetch_jwks(metadata.jwks_uri().as_str()).await?;
         let client = self.client(&metadata);
-        let found = Arc::new(Discovered { metadata, client, jwks });
-        *slot = Some(found.clone());
-        Ok(found)
+        Ok(Arc::new(Discovered { metadata, client, jwks }))
     }
 
     /// Checks the provider answers (discovery and keys).
@@ -314,14 +363,16 @@ impl RelyingParty {
     /// Refetches the JWKS after an unknown `kid`, at most once per [`JWKS_REFETCH_INTERVAL`].
     async fn refetch_jwks(&self, discovered: &Arc<Discovered>) -> Result<Arc<Discovered>, OidcError> {
         let mut last = self.refetch.lock().await;
-        if last.is_some_and(|t| t.elapsed() < JWKS_REFETCH_INTERVAL) {
-            return Err(OidcError::IdToken("signed by an unknown key (JWKS refetch rate-limited)".into()));
-        }
-        *last = Some(Instant::now());
+        // Another callback refetched since this one read the keys (a rotation): use them,
+        // whatever the rate limit says.
         let current = self.discovered().await?;
         if current.jwks.fetched > discovered.jwks.fetched {
             return Ok(current);
         }
+        if last.is_some_and(|t| t.elapsed() < JWKS_REFETCH_INTERVAL) {
+            return Err(OidcError::IdToken("signed by an unknown key (JWKS refetch rate-limited)".into()));
+        }
+        *last = Some(Instant::now());
         let jwks = self.fetch_jwks(discovered.metadata.jwks_uri().as_str()).await?;
         let updated =
             Arc::new(Discovered { metadata: discovered.metadata.clone(), client: discovered.client.clone(), jwks });
@@ -623,5 +674,22 @@ mod tests {
             required["id_token"]["acr"],
             serde_json::json!({"essential": true, "values": ["eidas0-mfa", "eidas1-mfa", "eidas2", "eidas3"]})
         );
+    }
+
+    /// During a key rotation, a callback that read the keys before another callback refetched
+    /// them uses the refetched keys: the refetch rate limit does not fail it.
+    #[tokio::test]
+    async fn a_callback_holding_stale_keys_uses_the_ones_just_refetched() -> anyhow::Result<()> {
+        let running =
+            simulator::Simulator::spawn(simulator::SimulatorConfig::demo(), ([127, 0, 0, 1], 0).into()).await?;
+        let settings = Settings::default();
+        let rp = RelyingParty::new(&settings, &running.issuer().parse()?)?;
+        let before = rp.discovered().await?;
+        running.simulator.rotate_keys()?;
+        let first = rp.refetch_jwks(&before).await?;
+        assert!(first.jwks.fetched > before.jwks.fetched, "the first callback refetched");
+        let second = rp.refetch_jwks(&before).await?;
+        assert_eq!(second.jwks.fetched, first.jwks.fetched, "the second one reuses that refetch");
+        Ok(())
     }
 }

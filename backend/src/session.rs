@@ -107,6 +107,6 @@ pub fn describe(settings: &SessionStoreSettings) -> String {
     match settings {
         SessionStoreSettings::Memory => "memory (lost on restart)".into(),
         SessionStoreSettings::Sqlite { path } => format!("SQLite file {}", path.display()),
-        SessionStoreSettings::Redis { url } => format!("Redis at {}", url.split('@').next_back().unwrap_or_default()),
+        SessionStoreSettings::Redis { url } => format!("Redis at {}", crate::settings::without_credentials(url)),
     }
 }

@@ -59,6 +59,33 @@ pub struct AccessPolicy {
     pub roles: RolePolicy,
 }
 
+/// A secret setting (the `client_secret`): its `Debug` never shows the value, so neither do the
+/// logs nor a panic message. It serialises as itself (the configuration loader needs that).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    /// The value, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    /// Whether it is empty (not configured).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "Secret(empty)" } else { "Secret(redacted)" })
+    }
+}
+
 /// The provider and this FS's registration with it. An unknown key is an error (a renamed
 /// setting such as the former `alg` must not be silently ignored).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -71,7 +98,7 @@ pub struct ProviderSettings {
     /// `client_id` issued by ProConnect.
     pub client_id: String,
     /// `client_secret` issued by ProConnect (set it through `BFF_PROVIDER__CLIENT_SECRET`).
-    pub client_secret: String,
+    pub client_secret: Secret,
     /// The ID token's registered signing algorithm.
     pub id_token_signed_response_alg: SigningAlg,
     /// The userinfo response's registered algorithm (`none`: unsigned JSON).
@@ -86,25 +113,55 @@ pub struct ProviderSettings {
 }
 
 /// Where sessions live.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase", tag = "kind")]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "kind", deny_unknown_fields)]
 pub enum SessionStoreSettings {
     /// Process memory (tests only: lost on restart).
     Memory,
     /// An embedded SQLite file (the default: survives restarts).
     Sqlite {
-        /// The database file.
+        /// The database file (default `target/sessions.sqlite`).
+        #[serde(default = "default_sqlite_path")]
         path: PathBuf,
     },
-    /// Redis, shared by several instances (`redis://host:port/db`).
+    /// Redis, shared by several instances (`redis://host:port/db`, or `rediss://` for TLS).
     Redis {
-        /// The server's URL.
+        /// The server's URL; its password, if any, never shows in `Debug` or the logs.
         url: String,
     },
 }
 
+fn default_sqlite_path() -> PathBuf {
+    PathBuf::from("target/sessions.sqlite")
+}
+
+impl std::fmt::Debug for SessionStoreSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SessionStoreSettings::Memory => f.write_str("Memory"),
+            SessionStoreSettings::Sqlite { path } => f.debug_struct("Sqlite").field("path", path).finish(),
+            SessionStoreSettings::Redis { url } => {
+                f.debug_struct("Redis").field("url", &without_credentials(url)).finish()
+            }
+        }
+    }
+}
+
+/// A URL as it may be shown: without its user name and password.
+pub fn without_credentials(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) => {
+            let _ = parsed.set_password(None);
+            let _ = parsed.set_username("");
+            parsed.to_string()
+        }
+        Err(_) => url.rsplit('@').next().unwrap_or_default().to_owned(),
+    }
+}
+
 /// Session lifetimes and storage.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SessionSettings {
     /// The store.
     pub store: SessionStoreSettings,
@@ -118,8 +175,10 @@ pub struct SessionSettings {
     pub cache_capacity: u64,
 }
 
-/// The whole configuration.
+/// The whole configuration. Every key is known: a misspelt or renamed one refuses start-up,
+/// named in the error.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Address to listen on.
     pub listen: SocketAddr,
@@ -141,6 +200,9 @@ pub struct Settings {
     /// address (`ConnectInfo`), which the binary provides; an embedding app that serves without
     /// it gets no limiting.
     pub auth_rate_limit_per_minute: u32,
+    /// Extra trusted root certificates (a PEM file), for the provider and for Redis over TLS:
+    /// the RIE's own certificate authority, or a TLS-inspecting proxy's.
+    pub ca_bundle: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -155,7 +217,7 @@ impl Default for Settings {
                 preset: Preset::Simulator,
                 issuer: None,
                 client_id: "demo-fs".into(),
-                client_secret: String::new(),
+                client_secret: Secret::default(),
                 id_token_signed_response_alg: SigningAlg::ES256,
                 userinfo_signed_response_alg: UserinfoAlg::ES256,
                 // Every scope but `chorusdt` (Chorus DT only), `custom` (service-specific) and
@@ -168,13 +230,14 @@ impl Default for Settings {
                 timeout_seconds: 10,
             },
             session: SessionSettings {
-                store: SessionStoreSettings::Sqlite { path: PathBuf::from("target/sessions.sqlite") },
+                store: SessionStoreSettings::Sqlite { path: default_sqlite_path() },
                 idle_timeout_minutes: 60,
                 absolute_hours: 12,
                 cache_capacity: 100_000,
             },
             spa_dir: PathBuf::from("dist"),
             auth_rate_limit_per_minute: 600,
+            ca_bundle: None,
         }
     }
 }
@@ -182,12 +245,55 @@ impl Default for Settings {
 /// A configuration that cannot be used, and why.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    /// Unreadable or ill-typed.
-    #[error("configuration: {0}")]
-    Load(#[from] Box<figment::Error>),
+    /// Unreadable, ill-typed, missing or unknown settings (each one named).
+    #[error("configuration: {}", describe_load_error(.0))]
+    Load(Box<figment::Error>),
     /// Inconsistent values.
     #[error("configuration: {0}")]
     Invalid(String),
+}
+
+/// Every problem figment found, with the setting named the way a person sets it: its key in the
+/// file and its `BFF_*` variable.
+fn describe_load_error(error: &figment::Error) -> String {
+    use figment::error::Kind;
+    let variable = |key: &str| format!("BFF_{}", key.to_ascii_uppercase().replace('.', "__"));
+    error
+        .clone()
+        .into_iter()
+        .map(|error| {
+            // Figment's path ends with the field itself for unknown fields, not for missing ones.
+            let key = |name: &str| {
+                let mut path = error.path.clone();
+                if path.last().map(String::as_str) != Some(name) {
+                    path.push(name.to_owned());
+                }
+                path.join(".")
+            };
+            match &error.kind {
+                Kind::MissingField(name) => {
+                    let key = key(name);
+                    let choices = if key == "provider.preset" {
+                        " (integration-internet, integration-rie, production-internet, production-rie or custom; \
+                     the offline simulator only with --demo)"
+                    } else {
+                        ""
+                    };
+                    format!("`{key}` is missing{choices}: set it in the configuration file or as {}", variable(&key))
+                }
+                Kind::UnknownField(name, expected) => {
+                    let key = key(name);
+                    let source = match error.metadata.as_ref().and_then(|m| m.source.as_ref()) {
+                        Some(figment::Source::File(path)) => format!("in {}", path.display()),
+                        Some(_) | None => format!("as {}", variable(&key)),
+                    };
+                    format!("unknown setting `{key}` ({source}); expected one of: {}", expected.join(", "))
+                }
+                _ => error.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// An `https://` URL, or an email address (one `@`, nothing that could make it a URL or break
@@ -210,14 +316,44 @@ fn is_loopback(url: &Url) -> bool {
 }
 
 impl Settings {
-    /// Loads defaults, then the TOML file if given, then `BFF_*` variables
-    /// (`BFF_PROVIDER__CLIENT_SECRET` sets `provider.client_secret`).
+    /// Loads a deployment's configuration: defaults, then the TOML file if given, then `BFF_*`
+    /// variables (`BFF_PROVIDER__CLIENT_SECRET` sets `provider.client_secret`). Nothing defaults to
+    /// the demo: `provider.preset`, `provider.client_id` and (but for the simulator) the secret
+    /// must be set, or start-up is refused with the missing setting named.
     pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
-        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        Self::load_over(false, file)
+    }
+
+    /// Loads the demo's configuration (`backend --demo`): the same as [`Settings::load`], but
+    /// the provider defaults to the offline simulator, which [`Settings::validate`] allows on
+    /// loopback addresses only.
+    pub fn load_demo(file: Option<&Path>) -> Result<Self, SettingsError> {
+        Self::load_over(true, file)
+    }
+
+    /// The defaults the file and the variables override.
+    fn defaults(demo: bool) -> Result<serde_json::Value, SettingsError> {
+        let mut defaults =
+            serde_json::to_value(Settings::default()).map_err(|e| SettingsError::Invalid(e.to_string()))?;
+        // The store's keys depend on its kind: only the kind is a default, so that choosing
+        // another kind leaves no stray key behind (each kind refuses the others' keys).
+        defaults["session"]["store"] = serde_json::json!({ "kind": "sqlite" });
+        if !demo {
+            defaults["provider"]["client_id"] = "".into();
+            if let Some(provider) = defaults["provider"].as_object_mut() {
+                provider.remove("preset");
+            }
+        }
+        Ok(defaults)
+    }
+
+    fn load_over(demo: bool, file: Option<&Path>) -> Result<Self, SettingsError> {
+        let mut figment = Figment::from(Serialized::defaults(Self::defaults(demo)?));
         if let Some(file) = file {
             figment = figment.merge(Toml::file_exact(file));
         }
-        figment = figment.merge(Env::prefixed("BFF_").split("__"));
+        // `BFF_CONFIG` names the file (read by the binary's command line), it is not a setting.
+        figment = figment.merge(Env::prefixed("BFF_").ignore(&["CONFIG"]).split("__"));
         // Figment reads a variable that looks like a number as one (`0123` → 123): credentials
         // are taken verbatim instead.
         for (variable, key) in [
@@ -228,7 +364,7 @@ impl Settings {
                 figment = figment.merge(Serialized::default(key, raw));
             }
         }
-        let settings: Settings = figment.extract().map_err(Box::new)?;
+        let settings: Settings = figment.extract().map_err(|e| SettingsError::Load(Box::new(e)))?;
         settings.validate()?;
         Ok(settings)
     }
@@ -275,11 +411,29 @@ impl Settings {
                 "production requires an https public_url that is not localhost (ProConnect error Y04A586)".into(),
             );
         }
+        if self.provider.preset == Preset::Simulator
+            && (!self.listen.ip().is_loopback() || !is_loopback(&self.public_url))
+        {
+            return invalid(format!(
+                "provider.preset `simulator` (the offline demo provider, with public test passwords) only runs on \
+                 loopback addresses, not listen `{}` / public_url `{}`: choose a real platform's preset",
+                self.listen, self.public_url
+            ));
+        }
         if self.issuer().is_none() && self.provider.preset != Preset::Simulator {
             return invalid("provider.issuer is required with the `custom` preset".into());
         }
-        if self.provider.client_id.is_empty() {
-            return invalid("provider.client_id is empty".into());
+        if let Some(issuer) = self.provider.issuer.as_ref().filter(|_| self.provider.preset == Preset::Custom)
+            && issuer.scheme() != "https"
+            && !is_loopback(issuer)
+        {
+            return invalid(format!("provider.issuer `{issuer}` must be https (plain http only on loopback)"));
+        }
+        // The demo's simulator registers its own client at start.
+        if self.provider.client_id.is_empty() && self.provider.preset != Preset::Simulator {
+            return invalid(
+                "provider.client_id is missing: set it in the configuration file or as BFF_PROVIDER__CLIENT_ID".into(),
+            );
         }
         if self.provider.preset != Preset::Simulator && self.provider.client_secret.is_empty() {
             return invalid("provider.client_secret is empty: set BFF_PROVIDER__CLIENT_SECRET".into());
@@ -334,7 +488,7 @@ mod tests {
     fn production_refuses_plain_http_and_localhost() {
         let mut settings = Settings::default();
         settings.provider.preset = Preset::ProductionInternet;
-        settings.provider.client_secret = "s".into();
+        settings.provider.client_secret = Secret::new("s");
         let error = settings.validate().expect_err("http localhost refused").to_string();
         assert!(error.contains("Y04A586"), "{error}");
         settings.public_url = Url::parse("https://service.gouv.fr/").expect("url");

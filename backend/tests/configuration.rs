@@ -40,7 +40,7 @@ url = "redis://sessions.internal:6379/0"
         jail.set_env("BFF_PROVIDER__CLIENT_SECRET", "from-the-environment");
         jail.set_env("BFF_SESSION__IDLE_TIMEOUT_MINUTES", "30");
         let settings = Settings::load(Some(Path::new("bff.toml"))).map_err(fail)?;
-        assert_eq!(settings.provider.client_secret, "from-the-environment");
+        assert_eq!(settings.provider.client_secret.expose(), "from-the-environment");
         assert_eq!(settings.provider.preset, Preset::IntegrationInternet);
         assert_eq!(settings.provider.id_token_signed_response_alg, SigningAlg::RS256);
         assert_eq!(settings.provider.userinfo_signed_response_alg, UserinfoAlg::Unsigned);
@@ -72,10 +72,10 @@ fn the_store_can_be_chosen_from_the_environment_alone() {
     Jail::expect_with(|jail| {
         jail.set_env("BFF_SESSION__STORE__KIND", "redis");
         jail.set_env("BFF_SESSION__STORE__URL", "redis://127.0.0.1:6379/1");
-        let settings = Settings::load(None).map_err(fail)?;
+        let settings = Settings::load_demo(None).map_err(fail)?;
         assert_eq!(settings.session.store, SessionStoreSettings::Redis { url: "redis://127.0.0.1:6379/1".into() });
         jail.set_env("BFF_SESSION__STORE__KIND", "memory");
-        assert_eq!(Settings::load(None).map_err(fail)?.session.store, SessionStoreSettings::Memory);
+        assert_eq!(Settings::load_demo(None).map_err(fail)?.session.store, SessionStoreSettings::Memory);
         Ok(())
     });
 }
@@ -85,9 +85,9 @@ fn digit_only_credentials_stay_strings() {
     Jail::expect_with(|jail| {
         jail.set_env("BFF_PROVIDER__CLIENT_ID", "0123456789");
         jail.set_env("BFF_PROVIDER__CLIENT_SECRET", "1e10");
-        let settings = Settings::load(None).map_err(fail)?;
+        let settings = Settings::load_demo(None).map_err(fail)?;
         assert_eq!(settings.provider.client_id, "0123456789");
-        assert_eq!(settings.provider.client_secret, "1e10");
+        assert_eq!(settings.provider.client_secret.expose(), "1e10");
         Ok(())
     });
 }
@@ -102,19 +102,20 @@ fn refusals_say_what_to_fix() {
             ("BFF_SESSION__ABSOLUTE_HOURS", "24", "between 1 and 12"),
             ("BFF_PROVIDER__ID_TOKEN_SIGNED_RESPONSE_ALG", "none", "PROVIDER.ID_TOKEN_SIGNED_RESPONSE_ALG"),
             // The setting of earlier versions, split in two: refused, never silently ignored.
-            ("BFF_PROVIDER__ALG", "RS256", "unknown field: found `alg`"),
-            ("BFF_POLICY__LEVELS", "two-factor", "unknown field: found `levels`"),
+            ("BFF_PROVIDER__ALG", "RS256", "unknown setting `provider.alg` (as BFF_PROVIDER__ALG)"),
+            ("BFF_POLICY__LEVELS", "two-factor", "unknown setting `policy.levels`"),
         ];
         for (name, value, expected) in cases {
             jail.clear_env();
             jail.set_env("BFF_PROVIDER__CLIENT_SECRET", "s");
             jail.set_env(name, value);
-            let error = Settings::load(None).err().map(|e| e.to_string()).unwrap_or_default();
+            let error = Settings::load_demo(None).err().map(|e| e.to_string()).unwrap_or_default();
             println!("{name}={value}: {error}");
             assert!(error.contains(expected), "{name}={value}: expected `{expected}` in `{error}`");
         }
         jail.clear_env();
         jail.set_env("BFF_PROVIDER__PRESET", "integration-internet");
+        jail.set_env("BFF_PROVIDER__CLIENT_ID", "my-client");
         let error = Settings::load(None).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(error.contains("BFF_PROVIDER__CLIENT_SECRET"), "{error}");
         Ok(())
@@ -125,34 +126,147 @@ fn refusals_say_what_to_fix() {
 fn policies_that_cannot_work_are_refused_at_start_up_with_the_setting_named() {
     Jail::expect_with(|jail| {
         jail.set_env("BFF_POLICY__LEVEL", "2fa");
-        let error = Settings::load(None).expect_err("an unknown level policy").to_string();
+        let error = Settings::load_demo(None).expect_err("an unknown level policy").to_string();
         assert!(error.contains("2fa") && error.contains("two-factor"), "{error}");
         jail.set_env("BFF_POLICY__LEVEL", "eidas2 eidas3");
-        assert_eq!(Settings::load(None).map_err(fail)?.policy.level.to_string(), "eidas2 eidas3");
+        assert_eq!(Settings::load_demo(None).map_err(fail)?.policy.level.to_string(), "eidas2 eidas3");
         jail.set_env("BFF_POLICY__ROLES", "[\"agent_public\"]");
-        let error = Settings::load(None).expect_err("roles without the roles scope").to_string();
+        let error = Settings::load_demo(None).expect_err("roles without the roles scope").to_string();
         assert!(error.contains("policy.roles") && error.contains("`roles` scope"), "{error}");
         jail.set_env("BFF_POLICY__ROLES", "[]");
         jail.set_env("BFF_PROVIDER__ACR_VALUES", "[\"eidas9\"]");
-        let error = Settings::load(None).expect_err("an unsupported acr_values").to_string();
+        let error = Settings::load_demo(None).expect_err("an unsupported acr_values").to_string();
         assert!(error.contains("provider.acr_values") && error.contains("eidas9"), "{error}");
         jail.set_env("BFF_PROVIDER__ACR_VALUES", "[]");
         jail.set_env("BFF_SUPPORT", "call us");
-        let error = Settings::load(None).expect_err("support neither email nor URL").to_string();
+        let error = Settings::load_demo(None).expect_err("support neither email nor URL").to_string();
         assert!(error.contains("support"), "{error}");
         for unsafe_contact in ["javascript:alert(1)//@x.fr", "\"><b>@x.fr", "http://support.example/"] {
             jail.set_env("BFF_SUPPORT", unsafe_contact);
-            assert!(Settings::load(None).is_err(), "{unsafe_contact} accepted");
+            assert!(Settings::load_demo(None).is_err(), "{unsafe_contact} accepted");
         }
         jail.set_env("BFF_SUPPORT", "https://support.example/contact?from=a@b");
-        assert!(Settings::load(None).is_ok(), "an https URL, even with an @");
+        assert!(Settings::load_demo(None).is_ok(), "an https URL, even with an @");
         jail.set_env("BFF_POLICY__LEVEL", "two-factor");
         jail.set_env("BFF_PROVIDER__ACR_VALUES", "[\"eidas1\"]");
-        let error = Settings::load(None).expect_err("acr_values the policy refuses").to_string();
+        let error = Settings::load_demo(None).expect_err("acr_values the policy refuses").to_string();
         assert!(error.contains("provider.acr_values") && error.contains("policy.level"), "{error}");
         jail.set_env("BFF_PROVIDER__ACR_VALUES", "[]");
         jail.set_env("BFF_SUPPORT", "support@service.gouv.fr");
-        assert_eq!(Settings::load(None).map_err(fail)?.support.as_deref(), Some("support@service.gouv.fr"));
+        assert_eq!(Settings::load_demo(None).map_err(fail)?.support.as_deref(), Some("support@service.gouv.fr"));
         Ok(())
     });
+}
+
+#[test]
+fn a_deployment_names_its_platform_and_nothing_falls_back_to_the_demo() {
+    Jail::expect_with(|jail| {
+        // Only the public URL: the platform is missing, and the error says how to set it.
+        jail.set_env("BFF_PUBLIC_URL", "https://demarches.example.gouv.fr/");
+        let error = Settings::load(None).expect_err("no preset").to_string();
+        assert!(error.contains("`provider.preset` is missing") && error.contains("BFF_PROVIDER__PRESET"), "{error}");
+        jail.set_env("BFF_PROVIDER__PRESET", "production-internet");
+        jail.set_env("BFF_PROVIDER__CLIENT_SECRET", "s");
+        let error = Settings::load(None).expect_err("no client_id").to_string();
+        assert!(
+            error.contains("provider.client_id is missing") && error.contains("BFF_PROVIDER__CLIENT_ID"),
+            "{error}"
+        );
+        jail.set_env("BFF_PROVIDER__CLIENT_ID", "my-client");
+        let settings = Settings::load(None).map_err(fail)?;
+        assert_eq!(settings.provider.preset, Preset::ProductionInternet);
+        // The simulator (public test passwords) only on loopback, even when chosen explicitly.
+        jail.clear_env();
+        jail.set_env("BFF_PROVIDER__PRESET", "simulator");
+        assert!(Settings::load(None).is_ok(), "the simulator, chosen explicitly, on loopback");
+        for (name, value) in [("BFF_LISTEN", "0.0.0.0:8080"), ("BFF_PUBLIC_URL", "https://demarches.example.gouv.fr/")]
+        {
+            jail.set_env(name, value);
+            let error = Settings::load(None).expect_err("the simulator off loopback").to_string();
+            assert!(error.contains("`simulator`") && error.contains("loopback"), "{name}: {error}");
+            let error = Settings::load_demo(None).expect_err("not even for the demo").to_string();
+            assert!(error.contains("loopback"), "{name}: {error}");
+            jail.clear_env();
+            jail.set_env("BFF_PROVIDER__PRESET", "simulator");
+        }
+        // A custom issuer speaks https off loopback.
+        jail.set_env("BFF_PROVIDER__PRESET", "custom");
+        jail.set_env("BFF_PROVIDER__CLIENT_ID", "c");
+        jail.set_env("BFF_PROVIDER__CLIENT_SECRET", "s");
+        jail.set_env("BFF_PROVIDER__ISSUER", "http://idp.example/api/v2");
+        let error = Settings::load(None).expect_err("plain http issuer").to_string();
+        assert!(error.contains("provider.issuer") && error.contains("https"), "{error}");
+        jail.set_env("BFF_PROVIDER__ISSUER", "https://idp.example/api/v2");
+        assert!(Settings::load(None).is_ok());
+        Ok(())
+    });
+}
+
+#[test]
+fn unknown_settings_are_refused_and_named() {
+    Jail::expect_with(|jail| {
+        jail.set_env("BFF_CONFIG", "bff.toml"); // the file's name, read by the command line: not a setting
+        jail.create_file("bff.toml", "public_url = \"http://127.0.0.1:8080/\"\n[sesion]\nidle_timeout_minutes = 5\n")?;
+        let error = Settings::load_demo(Some(Path::new("bff.toml"))).expect_err("misspelt table").to_string();
+        assert!(error.contains("unknown setting `sesion`") && error.contains("bff.toml"), "{error}");
+        jail.create_file("bff.toml", "[session]\nidle_timeout = 5\n")?;
+        let error = Settings::load_demo(Some(Path::new("bff.toml"))).expect_err("misspelt key").to_string();
+        assert!(error.contains("unknown setting `session.idle_timeout`"), "{error}");
+        jail.create_file("bff.toml", "")?;
+        jail.set_env("BFF_SESSION__STORE__KIND", "sqlite");
+        jail.set_env("BFF_SESSION__STORE__FILE", "x.sqlite");
+        let error = Settings::load_demo(Some(Path::new("bff.toml"))).expect_err("misspelt store key").to_string();
+        assert!(error.contains("unknown setting `session.store.file`"), "{error}");
+        jail.set_env("BFF_SESSION__STORE__FILE", "");
+        jail.set_env("BFF_SESSION__STORE__KIND", "memory");
+        jail.set_env("BFF_LISTEN_ADDR", "127.0.0.1:9000");
+        let error = Settings::load_demo(Some(Path::new("bff.toml"))).expect_err("misspelt variable").to_string();
+        assert!(error.contains("unknown setting `listen_addr`") && error.contains("BFF_LISTEN_ADDR"), "{error}");
+        Ok(())
+    });
+}
+
+#[test]
+fn the_settings_debug_output_holds_no_secret() -> anyhow::Result<()> {
+    let mut settings = Settings::default();
+    settings.provider.client_secret = backend::settings::Secret::new("s3cr3t-client-value");
+    settings.session.store =
+        SessionStoreSettings::Redis { url: "rediss://bff:r3d1s-pass@sessions.internal:6380/0".into() };
+    let shown = format!("{settings:?} {settings:#?}");
+    for secret in ["s3cr3t-client-value", "r3d1s-pass"] {
+        anyhow::ensure!(!shown.contains(secret), "Debug shows {secret}: {shown}");
+    }
+    anyhow::ensure!(shown.contains("sessions.internal:6380"), "the Redis host stays visible: {shown}");
+    Ok(())
+}
+
+#[test]
+fn a_ca_bundle_that_cannot_be_used_refuses_start_up() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let not_pem = dir.path().join("not.pem");
+    std::fs::write(&not_pem, "not a certificate")?;
+    for (path, expected) in [(dir.path().join("missing.pem"), "cannot read it"), (not_pem, "no certificate")] {
+        let mut settings = Settings { ca_bundle: Some(path), ..Settings::default() };
+        settings.provider.issuer = Some("http://127.0.0.1:9/api/v2".parse()?);
+        let error = backend::App::new(settings).err().map(|e| e.to_string()).unwrap_or_default();
+        anyhow::ensure!(error.contains("ca_bundle") && error.contains(expected), "{expected}: {error}");
+    }
+    Ok(())
+}
+
+/// The production binary itself, started with nothing but its public URL, refuses to start and
+/// names what is missing (no demo, no simulator).
+#[test]
+fn the_binary_without_a_platform_refuses_to_start() -> anyhow::Result<()> {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_backend"))
+        .env_clear()
+        .env("BFF_PUBLIC_URL", "https://demarches.example.gouv.fr/")
+        .env("BFF_LISTEN", "127.0.0.1:0")
+        .output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    anyhow::ensure!(!output.status.success(), "it started: {stdout} {stderr}");
+    anyhow::ensure!(stderr.contains("`provider.preset` is missing"), "{stderr}");
+    anyhow::ensure!(!stdout.contains("simulator") && !stderr.contains("simulator:"), "no simulator: {stdout}");
+    Ok(())
 }

@@ -24,7 +24,7 @@ async fn logs_carry_no_secret_and_no_claim_beyond_sub() -> anyhow::Result<()> {
     let agent = kit.session_value(&browser, "agent").await?;
     let tokens = kit.session_value(&browser, "tokens").await?;
     let secrets = [
-        ("client secret", kit.settings.provider.client_secret.clone()),
+        ("client secret", kit.settings.provider.client_secret.expose().to_owned()),
         ("access token", tokens["access_token"].as_str().unwrap_or_default().to_owned()),
         ("ID token", tokens["id_token"].as_str().unwrap_or_default().to_owned()),
         ("CSRF token", agent["csrf_token"].as_str().unwrap_or_default().to_owned()),

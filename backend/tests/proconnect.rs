@@ -285,7 +285,7 @@ async fn the_refresh_token_stays_on_the_server_and_is_revoked_at_logout() -> any
             ("grant_type", "refresh_token".to_owned()),
             ("refresh_token", token),
             ("client_id", kit.settings.provider.client_id.clone()),
-            ("client_secret", kit.settings.provider.client_secret.clone()),
+            ("client_secret", kit.settings.provider.client_secret.expose().to_owned()),
         ];
         let url = format!("{}/api/v2/token", kit.simulator_origin());
         async move { anyhow::Ok(reqwest::Client::new().post(url).form(&form).send().await?.status().as_u16()) }

@@ -83,3 +83,87 @@ async fn an_oversized_token_response_is_refused() -> anyhow::Result<()> {
     ensure!(browser.me(&base).await?.status == 401, "no session");
     Ok(())
 }
+
+/// Requests queued behind a discovery that hangs share its failure: the provider sees one
+/// connection, not one per request (each waiting its own timeout).
+#[tokio::test]
+async fn requests_queued_behind_a_hanging_discovery_share_its_failure() -> anyhow::Result<()> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let kit = Kit::start().await?;
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+    let issuer = format!("http://{}/api/v2", listener.local_addr()?);
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    // Accepts and never answers.
+    let _hanging = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            held.push(socket);
+        }
+    });
+    let mut settings = kit.settings.clone();
+    settings.provider.issuer = Some(issuer.parse()?);
+    settings.provider.timeout_seconds = 1;
+    let (base, _server) = common::serve_elsewhere(settings).await?;
+    let mut logins = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let url = format!("{base}auth/login");
+        logins.spawn(async move { Browser::new().get(&url).await });
+    }
+    while let Some(answer) = logins.join_next().await {
+        answer??.expect_error(502, "provider_unavailable")?;
+    }
+    let connections = accepted.load(Ordering::SeqCst);
+    ensure!(connections == 1, "6 concurrent sign-ins reached a hanging provider {connections} times");
+    Ok(())
+}
+
+/// A discovery document that sends the secret or the tokens to another origin is refused
+/// before anything is sent there.
+#[tokio::test]
+async fn discovery_endpoints_off_the_issuers_origin_are_refused() -> anyhow::Result<()> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let kit = Kit::start().await?;
+    let elsewhere = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+    let elsewhere_origin = format!("http://{}", elsewhere.local_addr()?);
+    let reached = Arc::new(AtomicUsize::new(0));
+    let counter = reached.clone();
+    let _elsewhere = tokio::spawn(async move {
+        while elsewhere.accept().await.is_ok() {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    for endpoint in ["token_endpoint", "userinfo_endpoint", "jwks_uri", "revocation_endpoint", "end_session_endpoint"] {
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let issuer = format!("http://{}/api/v2", listener.local_addr()?);
+        let mut discovery = json!({
+            "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}/authorize"),
+            "token_endpoint": format!("{issuer}/token"),
+            "userinfo_endpoint": format!("{issuer}/userinfo"),
+            "jwks_uri": format!("{issuer}/jwks"),
+            "end_session_endpoint": format!("{issuer}/session/end"),
+            "revocation_endpoint": format!("{issuer}/token/revocation"),
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["ES256"],
+        });
+        discovery[endpoint] = json!(format!("{elsewhere_origin}/api/v2/x"));
+        let app = axum::Router::new()
+            .route("/api/v2/.well-known/openid-configuration", get(move || async move { axum::Json(discovery) }))
+            .route("/api/v2/jwks", get(|| async { axum::Json(json!({"keys": []})) }));
+        let _provider = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        let mut settings = kit.settings.clone();
+        settings.provider.issuer = Some(issuer.parse()?);
+        let (base, _server) = common::serve_elsewhere(settings).await?;
+        let answer = Browser::new().get(&format!("{base}auth/login")).await?;
+        answer.expect_error(502, "provider_unavailable").with_context(|| endpoint.to_owned())?;
+    }
+    ensure!(reached.load(Ordering::SeqCst) == 0, "the other origin was contacted");
+    Ok(())
+}

@@ -323,7 +323,7 @@ impl Lab {
         };
         let config = format!(
             "listen = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}/\"\nspa_dir = {:?}\n\
-             auth_rate_limit_per_minute = 0\n\n[provider]\nissuer = \"{}\"\nclient_id = \"{CLIENT_ID}\"\n\
+             auth_rate_limit_per_minute = 0\n\n[provider]\npreset = \"simulator\"\nissuer = \"{}\"\nclient_id = \"{CLIENT_ID}\"\n\
              client_secret = \"{}\"\n\n[session.store]\n{store_toml}\n",
             self.root.join("dist"),
             self.issuer,

@@ -172,7 +172,7 @@ pub async fn spawn_simulator(settings: &mut Settings) -> anyhow::Result<(simulat
     client.id_token_signed_response_alg = Some(settings.provider.id_token_signed_response_alg);
     client.userinfo_signed_response_alg = Some(settings.provider.userinfo_signed_response_alg);
     settings.provider.client_id = client.client_id.clone();
-    settings.provider.client_secret = client.client_secret.clone();
+    settings.provider.client_secret = backend::settings::Secret::new(client.client_secret.clone());
     let inner = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
     let relay = Relay::start(inner.local_addr()?).await?;
     let issuer = format!("http://{}/api/v2", relay.addr);
