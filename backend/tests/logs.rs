@@ -57,3 +57,33 @@ async fn logs_carry_no_secret_and_no_claim_beyond_sub() -> anyhow::Result<()> {
     ensure!(!logs.contains("eyJ"), "the logs hold a JWT:\n{logs}");
     Ok(())
 }
+
+/// What the provider's callback carries is logged escaped and bounded: a forged `error` or
+/// `error_description` cannot add a line to the logs nor fill them.
+#[tokio::test(flavor = "current_thread")]
+async fn callback_errors_cannot_forge_log_lines() -> anyhow::Result<()> {
+    let (captured, _guard) = common::CapturedLogs::start("backend=info");
+    let kit = Kit::start().await?;
+    let browser = Browser::new();
+    let authorize: url::Url = browser.start_login(&kit, "").await?.parse()?;
+    let state = authorize.query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()).context("state")?;
+    let forged = "x\nFORGED INFO backend: signed in sub=admin\n";
+    let long = format!("{forged}{}", "y".repeat(6_000));
+    let url = format!(
+        "{}?state={}&iss={}&error={}&error_description={}",
+        kit.at("auth/callback"),
+        common::encode(&state),
+        common::encode(
+            kit.settings.provider.issuer.as_ref().map(|i| i.as_str().trim_end_matches('/')).unwrap_or_default()
+        ),
+        common::encode(forged),
+        common::encode(&long)
+    );
+    let answer = browser.get(&url).await?;
+    ensure!(answer.status.is_client_error() || answer.status.is_server_error(), "refused: {}", answer.status);
+    let logs = captured.text()?;
+    ensure!(logs.contains("provider returned an error"), "the error is logged:\n{logs}");
+    ensure!(!logs.lines().any(|line| line.starts_with("FORGED")), "a forged line:\n{logs}");
+    ensure!(!logs.contains(&"y".repeat(300)), "the description is bounded: {} bytes logged", logs.len());
+    Ok(())
+}

@@ -159,14 +159,20 @@ pub(crate) fn parse_form(body: &[u8]) -> Result<HashMap<String, String>, Respons
     Ok(form)
 }
 
-/// client_secret_post authentication.
+/// client_secret_post authentication; the secret is compared in constant time.
 pub(crate) fn authenticate_client<'a>(
     sim: &'a Simulator,
     form: &HashMap<String, String>,
 ) -> Result<&'a ClientConfig, Response> {
     let client_id = form.get("client_id").map(String::as_str).unwrap_or_default();
     match sim.config().client(client_id) {
-        Some(client) if form.get("client_secret").is_some_and(|s| *s == client.client_secret) => Ok(client),
+        Some(client)
+            if form.get("client_secret").is_some_and(|s| {
+                bool::from(subtle::ConstantTimeEq::ct_eq(s.as_bytes(), client.client_secret.as_bytes()))
+            }) =>
+        {
+            Ok(client)
+        }
         _ => Err(oauth_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",

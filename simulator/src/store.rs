@@ -30,11 +30,31 @@ impl<T> Default for Records<T> {
     }
 }
 
+/// Records of one kind kept at most: past it, the oldest are forgotten first, so that a simulator
+/// exposed by mistake cannot be made to fill its memory (e.g. with authorization requests).
+pub const MAX_RECORDS: usize = 100_000;
+
 impl<T: Created> Records<T> {
-    /// Adds (or replaces) the record under `key`.
+    /// Adds (or replaces) the record under `key`, forgetting the oldest beyond [`MAX_RECORDS`].
     pub fn insert(&mut self, key: String, record: T) {
         self.by_age.push(Reverse((record.created(), key.clone())));
         self.map.insert(key, record);
+        while self.map.len() > MAX_RECORDS {
+            let Some(Reverse((created, key))) = self.by_age.pop() else { break };
+            if self.map.get(&key).is_some_and(|record| record.created() == created) {
+                self.map.remove(&key);
+            }
+        }
+    }
+
+    /// How many records are kept.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether none is kept.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
     }
 
     /// The record under `key`, expired or not.
@@ -284,6 +304,22 @@ mod tests {
             assert_eq!(present(&store), expected, "after {at} s");
         }
         assert!(store.sessions.by_age.is_empty() && store.access_tokens.by_age.is_empty());
+    }
+
+    #[test]
+    fn past_the_cap_the_oldest_records_are_forgotten_first() {
+        let clock = Clock::default();
+        let mut store = Store::default();
+        for n in 0..MAX_RECORDS + 10 {
+            store.interactions.insert(format!("i{n}"), interaction(clock.now()));
+            clock.advance(Duration::from_millis(1));
+        }
+        assert_eq!(store.interactions.len(), MAX_RECORDS);
+        assert!(store.interactions.get("i9").is_none(), "the oldest are gone");
+        assert!(
+            store.interactions.get("i10").is_some()
+                && store.interactions.get(&format!("i{}", MAX_RECORDS + 9)).is_some()
+        );
     }
 
     #[test]
