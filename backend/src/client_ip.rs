@@ -167,20 +167,26 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp
 where
     crate::AppState: axum::extract::FromRef<S>,
 {
-    type Rejection = std::convert::Infallible;
+    type Rejection = crate::error::AppError;
 
-    /// The address found by the BFF's middleware, else resolved here with the settings, else the
-    /// unspecified address (served without `ConnectInfo`).
+    /// The address found by the BFF's middleware, else resolved here with the settings; a 500
+    /// when the router is served without `ConnectInfo<SocketAddr>`.
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         if let Some(found) = parts.extensions.get::<ClientIp>() {
             return Ok(*found);
         }
+        let Some(peer) = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) else {
+            tracing::error!("no peer address: serve with into_make_service_with_connect_info::<SocketAddr>()");
+            return Err(crate::error::AppError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "client_address_unknown",
+                "Le service ne connaît pas l’adresse de votre poste.",
+                "The service does not know your address.",
+            ));
+        };
         let app = <crate::AppState as axum::extract::FromRef<S>>::from_ref(state);
         let resolver = ClientIpResolver::new(app.settings.trusted_proxies.clone(), app.settings.client_ip_header);
-        Ok(ClientIp(match parts.extensions.get::<ConnectInfo<SocketAddr>>() {
-            Some(peer) => resolver.resolve(peer.0.ip(), &parts.headers),
-            None => IpAddr::from([0, 0, 0, 0]),
-        }))
+        Ok(ClientIp(resolver.resolve(peer, &parts.headers)))
     }
 }
 

@@ -262,3 +262,17 @@ async fn the_forwarded_header_is_read_with_ipv6_clients_counted_per_64() -> anyh
     ensure!(login_with(&kit, "x-forwarded-for", "198.51.100.9").await? == 429, "still the proxy's bucket");
     Ok(())
 }
+
+#[tokio::test]
+async fn an_embedding_app_reads_the_same_client_address() -> anyhow::Result<()> {
+    use axum::routing::get;
+    use backend::client_ip::ClientIp;
+    let routes = axum::Router::new().route("/whoami", get(|ClientIp(ip): ClientIp| async move { ip.to_string() }));
+    let kit = Kit::start_with_routes(|s| s.trusted_proxies = "127.0.0.1".parse().expect("address"), routes).await?;
+    let client = reqwest::Client::new();
+    let seen = client.get(kit.at("whoami")).header("x-forwarded-for", "198.51.100.1, 2001:db8::7").send().await?;
+    ensure!(seen.text().await? == "2001:db8::7", "the right-most hop");
+    let direct = client.get(kit.at("whoami")).send().await?.text().await?;
+    ensure!(direct == "127.0.0.1", "the peer without a header: {direct}");
+    Ok(())
+}
