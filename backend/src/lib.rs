@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod client_ip;
 pub mod crypto;
 #[cfg(feature = "simulator")]
 pub mod demo;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod guard;
 pub mod metrics;
 pub mod oidc;
+pub mod ops;
 pub mod pages;
 pub mod rate_limit;
 pub mod session;
@@ -21,7 +23,6 @@ pub mod spa;
 pub mod tls;
 
 use axum::Router;
-use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
@@ -88,50 +89,47 @@ impl App {
     }
 
     /// `/auth/*`, `/api/*`, `/healthz`, `/readyz`, `/metrics`, and the SPA, with the session
-    /// layer over the configured store and the security headers.
+    /// layer over the configured store and the security headers. When `ops_listen` is set,
+    /// `/healthz`, `/readyz` and `/metrics` answer 404 here: serve [`App::routers`]'s `ops` on it.
     pub async fn router(self) -> anyhow::Result<Router> {
+        Ok(self.routers().await?.public)
+    }
+
+    /// The public router and, when `ops_listen` is set, the operators' router to serve on it.
+    pub async fn routers(self) -> anyhow::Result<Routers> {
         let session = &self.state.settings.session;
         // Bounded, and each session leaves memory when it expires.
         let cache = MokaStore::new(Some(session.cache_capacity));
         Ok(match session.store.clone() {
-            SessionStoreSettings::Memory => self.router_with_store(cache),
+            SessionStoreSettings::Memory => self.routers_with_store(cache),
             // SQLite means one instance, so the local cache sees every change: reads skip SQLite.
             SessionStoreSettings::Sqlite { path } => {
-                self.router_with_store(CachingSessionStore::new(cache, sqlite_store(&path).await?))
+                self.routers_with_store(CachingSessionStore::new(cache, sqlite_store(&path).await?))
             }
             SessionStoreSettings::Redis { url } => {
                 let ca_bundle = self.state.settings.ca_bundle.clone();
-                self.router_with_store(redis_store(&url, ca_bundle.as_deref()).await?)
+                self.routers_with_store(redis_store(&url, ca_bundle.as_deref()).await?)
             }
         })
     }
 
     /// The same router over a session store of the caller's choice (tests, custom stores).
     pub fn router_with_store<S: SessionStore + Clone>(self, store: S) -> Router {
+        self.routers_with_store(store).public
+    }
+
+    /// [`App::routers`] over a session store of the caller's choice. Within a Tokio runtime, also
+    /// starts the provider's health checks and the rate limiter's pruning (both stop when the
+    /// routers are dropped).
+    pub fn routers_with_store<S: SessionStore + Clone>(self, store: S) -> Routers {
         let settings = self.state.settings.clone();
         let secure = settings.secure_cookies();
-        let probe = store.clone();
-        let ready = move |State(app): State<AppState>| async move {
-            let checks = async {
-                // Discovery and keys loaded once, and the provider answering right now.
-                app.rp.ready().await.map_err(|e| e.to_string())?;
-                app.rp.reachable().await.map_err(|e| e.to_string())?;
-                probe.load(&tower_sessions::session::Id::default()).await.map_err(|e| format!("session store: {e}"))?;
-                Ok::<_, String>(())
-            };
-            match checks.await {
-                Ok(()) => "ready".into_response(),
-                Err(reason) => error::AppError::new(
-                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                    "not_ready",
-                    format!("pas prêt : {reason}"),
-                    format!("not ready: {reason}"),
-                )
-                .into_response(),
-            }
-        };
+        let readiness = Arc::new(ops::Readiness::new(store.clone()));
+        ops::spawn_provider_monitor(&self.state, ops::PROVIDER_CHECK_INTERVAL);
         let csp = content_security_policy(&spa::inline_script_hashes(&settings.spa_dir));
         let limit = rate_limit::AuthRateLimit::new(settings.auth_rate_limit_per_minute);
+        limit.spawn_pruning(rate_limit::PRUNE_INTERVAL);
+        let client_ip = client_ip::ClientIpResolver::new(settings.trusted_proxies.clone(), settings.client_ip_header);
         let auth = Router::new()
             .route("/auth/login", get(auth::login))
             .route("/auth/callback", get(auth::callback))
@@ -139,9 +137,16 @@ impl App {
             .route("/auth/logout/callback", get(auth::logout_callback))
             .layer(axum::middleware::from_fn(move |request, next| {
                 rate_limit::AuthRateLimit::check(limit.clone(), request, next)
-            }));
+            }))
+            // Outside the limiter: it keys on the address this finds.
+            .layer(axum::middleware::from_fn_with_state(client_ip, client_ip::ClientIpResolver::layer));
         let support = pages::Support(settings.support.clone());
-        Router::new()
+        let ops_routes = ops::routes(readiness);
+        let (here, ops) = match settings.ops_listen {
+            None => (ops_routes, None),
+            Some(_) => (ops::elsewhere(), Some(ops_routes.with_state(self.state.clone()))),
+        };
+        let public = Router::new()
             .merge(auth)
             .merge(self.routes)
             .route("/api/me", get(api::me))
@@ -150,9 +155,7 @@ impl App {
             .route("/api/", any(api::not_found))
             .route("/api/{*rest}", any(api::not_found))
             .layer(axum::middleware::map_response(no_store))
-            .route("/healthz", get(|| async { "ok" }))
-            .route("/readyz", get(ready))
-            .route("/metrics", get(|State(app): State<AppState>| async move { app.metrics.render() }))
+            .merge(here)
             .with_state(self.state)
             .merge(spa::router(&settings.spa_dir))
             .layer(axum::middleware::map_response(move |response: Response| {
@@ -165,8 +168,17 @@ impl App {
             .layer(axum::middleware::map_response(move |response: Response| {
                 let csp = csp.clone();
                 async move { security_headers(response, &csp, secure) }
-            }))
+            }));
+        Routers { public, ops }
     }
+}
+
+/// What [`App::routers`] returns.
+pub struct Routers {
+    /// Everything agents reach, and `/healthz`, `/readyz`, `/metrics` unless `ops` is set.
+    pub public: Router,
+    /// `/healthz`, `/readyz` and `/metrics`, to serve on `ops_listen` (`None` when it is unset).
+    pub ops: Option<Router>,
 }
 
 async fn sqlite_store(path: &std::path::Path) -> anyhow::Result<SqliteStore> {

@@ -54,16 +54,106 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
+    let ops_listener = match settings.ops_listen {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (ops_listen): {e}"))?,
+        ),
+        None => None,
+    };
     let public_url = settings.public_url.clone();
-    let router = App::new(settings)?.router().await?;
+    let grace = std::time::Duration::from_secs(settings.shutdown_grace_seconds);
+    let routers = App::new(settings)?.routers().await?;
+    // Before saying ready: a signal from then on is a graceful shutdown, never the default kill.
+    let signal = shutdown_signal()?;
     tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "ready");
     println!("ProConnect kit ready: open {public_url}");
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    serve(listener, routers.public, ops_listener.zip(routers.ops), signal, grace).await
+}
+
+/// Serves until SIGTERM or Ctrl-C, then stops accepting connections and lets the requests in
+/// flight finish, for at most `grace`; past it, exits anyway.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    public: axum::Router,
+    ops: Option<(tokio::net::TcpListener, axum::Router)>,
+    signal: impl std::future::Future<Output = &'static str>,
+    grace: std::time::Duration,
+) -> anyhow::Result<()> {
+    use std::future::IntoFuture;
+    use std::net::SocketAddr;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let on_stop = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+    let public = axum::serve(listener, public.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(on_stop(stopped.clone()))
+        .into_future();
+    let ops = async {
+        match ops {
+            Some((listener, router)) => {
+                axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+                    .with_graceful_shutdown(on_stop(stopped.clone()))
+                    .await
+            }
+            None => Ok(()),
+        }
+    };
+    let servers = async { tokio::try_join!(public, ops) };
+    tokio::pin!(servers);
+    let name = tokio::select! {
+        ended = &mut servers => {
+            ended?;
+            return Ok(());
+        }
+        name = signal => name,
+    };
+    tracing::info!(
+        signal = name,
+        grace_seconds = grace.as_secs(),
+        "shutting down: no new connections, finishing the requests in flight"
+    );
+    let _ = stop.send(true);
+    match tokio::time::timeout(grace, &mut servers).await {
+        Ok(ended) => {
+            ended?;
+            tracing::info!("stopped: every request in flight finished");
+        }
+        Err(_) => {
+            tracing::warn!(
+                grace_seconds = grace.as_secs(),
+                "stopped: the grace period ended with requests still in flight"
+            );
+            // Exits now rather than waiting for blocked tasks when the runtime shuts down.
+            std::process::exit(0);
+        }
+    }
     Ok(())
+}
+
+/// Resolves with the signal's name on SIGTERM (Unix) or Ctrl-C. The handlers are installed now.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = &'static str>> {
+    #[cfg(unix)]
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| anyhow::anyhow!("cannot handle SIGTERM: {e}"))?;
+    #[cfg(unix)]
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| anyhow::anyhow!("cannot handle Ctrl-C: {e}"))?;
+    Ok(async move {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = terminate.recv() => "SIGTERM",
+                _ = interrupt.recv() => "SIGINT",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
+    })
 }
 
 /// Starts the simulator on the next port, registered for this backend's URLs.

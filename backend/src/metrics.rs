@@ -1,9 +1,10 @@
-//! Prometheus metrics: sign-ins by outcome and reason, and how long the callback takes.
+//! Prometheus metrics: sign-ins by outcome and reason, how long the callback takes, and whether
+//! the identity provider answered its last health check.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Upper bounds (seconds) of the callback latency buckets.
 const BUCKETS: [f64; 9] = [0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -13,6 +14,8 @@ const BUCKETS: [f64; 9] = [0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 pub struct Metrics {
     counters: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     callback: Mutex<Histogram>,
+    /// The provider's last health check: whether it answered, and when.
+    provider: Mutex<Option<(bool, Instant)>>,
 }
 
 #[derive(Default)]
@@ -55,6 +58,14 @@ impl Metrics {
         histogram.sum += seconds;
         histogram.count += 1;
     }
+    /// The provider answered its health check (`up`) or not; returns the previous answer.
+    pub fn provider_checked(&self, up: bool) -> Option<bool> {
+        lock(&self.provider).replace((up, Instant::now())).map(|(before, _)| before)
+    }
+    /// The provider's last health check, if any: whether it answered, and how long ago.
+    pub fn provider_health(&self) -> Option<(bool, Duration)> {
+        lock(&self.provider).map(|(up, at)| (up, at.elapsed()))
+    }
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = String::from(
@@ -74,6 +85,14 @@ impl Metrics {
         let _ = writeln!(out, "bff_callback_duration_seconds_bucket{{le=\"+Inf\"}} {}", histogram.count);
         let _ = writeln!(out, "bff_callback_duration_seconds_sum {}", histogram.sum);
         let _ = writeln!(out, "bff_callback_duration_seconds_count {}", histogram.count);
+        if let Some((up, age)) = self.provider_health() {
+            out.push_str("# HELP bff_provider_up Whether the identity provider answered its last health check.\n");
+            out.push_str("# TYPE bff_provider_up gauge\n");
+            let _ = writeln!(out, "bff_provider_up {}", u8::from(up));
+            out.push_str("# HELP bff_provider_check_age_seconds Time since the identity provider was last checked.\n");
+            out.push_str("# TYPE bff_provider_check_age_seconds gauge\n");
+            let _ = writeln!(out, "bff_provider_check_age_seconds {:.3}", age.as_secs_f64());
+        }
         out
     }
 }

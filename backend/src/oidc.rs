@@ -286,6 +286,11 @@ impl RelyingParty {
         self.discovered().await.map(|_| ())
     }
 
+    /// Whether discovery and keys are loaded (no network call).
+    pub async fn discovery_loaded(&self) -> bool {
+        self.discovered.read().await.is_some()
+    }
+
     fn client(&self, metadata: &Metadata) -> Client {
         CoreClient::from_provider_metadata(metadata.clone(), self.client_id.clone(), Some(self.client_secret.clone()))
             .set_redirect_uri(self.redirect_uri.clone())

@@ -1,6 +1,7 @@
 //! Configuration: a TOML file plus `BFF_*` environment overrides (figment), with platform presets,
 //! validated at start-up with errors a person understands.
 
+use crate::client_ip::{ForwardedHeader, TrustedProxies};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -203,6 +204,17 @@ pub struct Settings {
     /// Extra trusted root certificates (a PEM file), for the provider and for Redis over TLS:
     /// the RIE's own certificate authority, or a TLS-inspecting proxy's.
     pub ca_bundle: Option<PathBuf>,
+    /// Reverse proxies whose forwarded header names the client (CIDRs or single addresses; empty:
+    /// the TCP peer is the client). See [`crate::client_ip`].
+    pub trusted_proxies: TrustedProxies,
+    /// The header those proxies write: `x-forwarded-for` (default) or `forwarded` (RFC 7239).
+    pub client_ip_header: ForwardedHeader,
+    /// A separate address, loopback or private, for `/healthz`, `/readyz` and `/metrics`, which
+    /// then leave `listen`; unset, they are served on `listen` with everything else.
+    pub ops_listen: Option<SocketAddr>,
+    /// On SIGTERM or Ctrl-C: how long requests in flight may take to finish before the process
+    /// exits anyway (seconds).
+    pub shutdown_grace_seconds: u64,
 }
 
 impl Default for Settings {
@@ -238,6 +250,10 @@ impl Default for Settings {
             spa_dir: PathBuf::from("dist"),
             auth_rate_limit_per_minute: 600,
             ca_bundle: None,
+            trusted_proxies: TrustedProxies::default(),
+            client_ip_header: ForwardedHeader::default(),
+            ops_listen: None,
+            shutdown_grace_seconds: 10,
         }
     }
 }
@@ -312,6 +328,14 @@ fn is_loopback(url: &Url) -> bool {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
+    }
+}
+
+/// Loopback, RFC 1918 or IPv6 unique local (not the unspecified address, which is every interface).
+fn is_private(ip: std::net::IpAddr) -> bool {
+    match ip.to_canonical() {
+        std::net::IpAddr::V4(v4) => v4.is_loopback() || v4.is_private(),
+        std::net::IpAddr::V6(v6) => v6.is_loopback() || v6.is_unique_local(),
     }
 }
 
@@ -471,6 +495,16 @@ impl Settings {
         if self.session.cache_capacity == 0 {
             return invalid("session.cache_capacity must be at least 1".into());
         }
+        if let Some(ops) = self.ops_listen {
+            if !is_private(ops.ip()) {
+                return invalid(format!(
+                    "ops_listen `{ops}` must be a loopback or private address (127.0.0.1, 10.x, 172.16-31.x, 192.168.x, fc00::/7): /metrics and /readyz are not for the Internet"
+                ));
+            }
+            if ops == self.listen {
+                return invalid(format!("ops_listen `{ops}` must differ from listen"));
+            }
+        }
         Ok(())
     }
 }
@@ -494,6 +528,21 @@ mod tests {
         settings.public_url = Url::parse("https://service.gouv.fr/").expect("url");
         settings.validate().expect("https accepted");
         assert_eq!(settings.issuer().map(|u| u.to_string()), Some("https://auth.agentconnect.gouv.fr/api/v2".into()));
+    }
+
+    #[test]
+    fn ops_listen_must_be_private() {
+        for refused in ["0.0.0.0:9090", "203.0.113.5:9090", "[::]:9090", "[2001:db8::1]:9090"] {
+            let settings = Settings { ops_listen: Some(refused.parse().expect("address")), ..Settings::default() };
+            let error = settings.validate().expect_err(refused).to_string();
+            assert!(error.contains("ops_listen") && error.contains("private"), "{error}");
+        }
+        for accepted in ["127.0.0.1:9090", "10.1.2.3:9090", "192.168.0.2:9090", "[fd00::2]:9090", "[::1]:9090"] {
+            let settings = Settings { ops_listen: Some(accepted.parse().expect("address")), ..Settings::default() };
+            settings.validate().expect(accepted);
+        }
+        let same = Settings { ops_listen: Some(Settings::default().listen), ..Settings::default() };
+        assert!(same.validate().expect_err("same address").to_string().contains("differ"));
     }
 
     #[test]

@@ -159,6 +159,55 @@ fn policies_that_cannot_work_are_refused_at_start_up_with_the_setting_named() {
 }
 
 #[test]
+fn proxies_ops_listener_and_grace_load_from_the_file_and_the_environment() {
+    use backend::client_ip::ForwardedHeader;
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "bff.toml",
+            r#"
+trusted_proxies = ["10.0.0.0/8", "192.168.1.7", "fd00::/8"]
+client_ip_header = "forwarded"
+ops_listen = "127.0.0.1:9090"
+shutdown_grace_seconds = 25
+"#,
+        )?;
+        let settings = Settings::load_demo(Some(Path::new("bff.toml"))).map_err(fail)?;
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().expect("address");
+        assert!(settings.trusted_proxies.contains(ip("10.20.30.40")));
+        assert!(
+            settings.trusted_proxies.contains(ip("192.168.1.7"))
+                && !settings.trusted_proxies.contains(ip("192.168.1.8"))
+        );
+        assert!(settings.trusted_proxies.contains(ip("fd00::1")));
+        assert_eq!(settings.client_ip_header, ForwardedHeader::Forwarded);
+        assert_eq!(settings.ops_listen, Some("127.0.0.1:9090".parse().expect("address")));
+        assert_eq!(settings.shutdown_grace_seconds, 25);
+
+        // One variable, addresses separated by commas, as the GUIDE shows.
+        jail.set_env("BFF_TRUSTED_PROXIES", "172.16.0.0/12,192.168.1.9");
+        let settings = Settings::load_demo(Some(Path::new("bff.toml"))).map_err(fail)?;
+        assert!(
+            settings.trusted_proxies.contains(ip("172.20.0.1")) && settings.trusted_proxies.contains(ip("192.168.1.9"))
+        );
+        assert!(!settings.trusted_proxies.contains(ip("10.20.30.40")), "the variable replaces the file's list");
+
+        jail.set_env("BFF_TRUSTED_PROXIES", "10.0.0.0/33");
+        let error = Settings::load_demo(Some(Path::new("bff.toml"))).expect_err("a bad CIDR").to_string();
+        assert!(error.contains("10.0.0.0/33"), "{error}");
+        jail.set_env("BFF_TRUSTED_PROXIES", "10.0.0.0/8");
+
+        jail.set_env("BFF_OPS_LISTEN", "0.0.0.0:9090");
+        let error = Settings::load_demo(Some(Path::new("bff.toml"))).expect_err("a public ops listener").to_string();
+        assert!(error.contains("ops_listen") && error.contains("private"), "{error}");
+
+        let defaults = Settings::default();
+        assert!(defaults.trusted_proxies.is_empty() && defaults.ops_listen.is_none());
+        assert_eq!((defaults.client_ip_header, defaults.shutdown_grace_seconds), (ForwardedHeader::XForwardedFor, 10));
+        Ok(())
+    });
+}
+
+#[test]
 fn a_deployment_names_its_platform_and_nothing_falls_back_to_the_demo() {
     Jail::expect_with(|jail| {
         // Only the public URL: the platform is missing, and the error says how to set it.

@@ -28,7 +28,7 @@ pub fn fake_spa() -> anyhow::Result<tempfile::TempDir> {
 
 /// A listener on a free loopback port, a fake SPA, and default settings for them with sessions
 /// in memory.
-async fn loopback_settings() -> anyhow::Result<(TcpListener, SocketAddr, tempfile::TempDir, Settings)> {
+pub async fn loopback_settings() -> anyhow::Result<(TcpListener, SocketAddr, tempfile::TempDir, Settings)> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
     let addr = listener.local_addr()?;
     let spa = fake_spa()?;
@@ -93,6 +93,35 @@ impl Kit {
             let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
         });
         Ok(Kit { url: format!("http://{addr}/"), simulator, relay, store: None, settings, spa, server })
+    }
+
+    /// Like [`Kit::start_with`], and returns the backend's shared state too (its relying party
+    /// and metrics).
+    pub async fn start_keeping_state(
+        configure: impl FnOnce(&mut Settings),
+    ) -> anyhow::Result<(Self, backend::AppState)> {
+        let (listener, addr, spa, mut settings) = loopback_settings().await?;
+        configure(&mut settings);
+        let (simulator, relay) = spawn_simulator(&mut settings).await?;
+        let app = backend::App::new(settings.clone())?;
+        let state = app.state().clone();
+        let router = app.router().await?;
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
+        });
+        Ok((Kit { url: format!("http://{addr}/"), simulator, relay, store: None, settings, spa, server }, state))
+    }
+
+    /// A kit whose backend runs elsewhere (a spawned binary) at `url`, with these settings,
+    /// simulator and relay, so that the [`Browser`] steps work against it.
+    pub fn around(
+        url: String,
+        simulator: simulator::Simulator,
+        relay: Relay,
+        settings: Settings,
+        spa: tempfile::TempDir,
+    ) -> Self {
+        Kit { url, simulator, relay, store: None, settings, spa, server: tokio::spawn(async {}) }
     }
 
     /// ES256 over a [`tower_sessions::MemoryStore`] the test can read (`kit.store`).
@@ -177,7 +206,8 @@ pub async fn spawn_simulator(settings: &mut Settings) -> anyhow::Result<(simulat
     let relay = Relay::start(inner.local_addr()?).await?;
     let issuer = format!("http://{}/api/v2", relay.addr);
     let simulator = simulator::Simulator::new(config, issuer.clone())?;
-    let app = simulator.router();
+    let tap = relay.tap.clone();
+    let app = simulator.router().layer(axum::middleware::from_fn(move |request, next| tap.clone().pass(request, next)));
     let task = tokio::spawn(async move {
         let _ = axum::serve(inner, app).await;
     });
@@ -191,6 +221,8 @@ pub async fn spawn_simulator(settings: &mut Settings) -> anyhow::Result<(simulat
 pub struct Relay {
     /// Where clients connect.
     pub addr: SocketAddr,
+    /// What reaches the simulator through it.
+    pub tap: Tap,
     up: Arc<std::sync::atomic::AtomicBool>,
     connections: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
     tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
@@ -220,7 +252,7 @@ impl Relay {
                 }
             }
         });
-        Ok(Relay { addr, up, connections, tasks: std::sync::Mutex::new(vec![accept]) })
+        Ok(Relay { addr, tap: Tap::default(), up, connections, tasks: std::sync::Mutex::new(vec![accept]) })
     }
 
     /// The provider becomes unreachable: open connections are closed, new ones dropped.
@@ -243,6 +275,64 @@ impl Drop for Relay {
         if let Ok(mut tasks) = self.tasks.lock() {
             tasks.drain(..).for_each(|t| t.abort());
         }
+    }
+}
+
+/// Every HTTP request that reaches the simulator (from the backend or a browser) is counted, and
+/// the requests to one path can be held until released (a provider that takes its time).
+#[derive(Clone)]
+pub struct Tap(Arc<TapState>);
+
+struct TapState {
+    requests: std::sync::atomic::AtomicUsize,
+    /// The path suffix whose requests wait, if any.
+    hold: tokio::sync::watch::Sender<Option<String>>,
+    /// How many requests were held so far.
+    held: tokio::sync::watch::Sender<usize>,
+}
+
+impl Default for Tap {
+    fn default() -> Self {
+        Tap(Arc::new(TapState {
+            requests: Default::default(),
+            hold: tokio::sync::watch::Sender::new(None),
+            held: tokio::sync::watch::Sender::new(0),
+        }))
+    }
+}
+
+impl Tap {
+    /// How many requests reached the simulator so far.
+    pub fn requests(&self) -> usize {
+        self.0.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// From now on, requests whose path ends with `suffix` wait for [`Tap::release`].
+    pub fn hold(&self, suffix: &str) {
+        self.0.hold.send_replace(Some(suffix.to_owned()));
+    }
+
+    /// Lets the held requests (and every later one) through.
+    pub fn release(&self) {
+        self.0.hold.send_replace(None);
+    }
+
+    /// Waits until `count` requests in all have been held.
+    pub async fn held(&self, count: usize) -> anyhow::Result<()> {
+        let mut held = self.0.held.subscribe();
+        held.wait_for(|n| *n >= count).await?;
+        Ok(())
+    }
+
+    async fn pass(self, request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+        self.0.requests.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let mut hold = self.0.hold.subscribe();
+        let held = hold.borrow().as_deref().is_some_and(|suffix| request.uri().path().ends_with(suffix));
+        if held {
+            self.0.held.send_modify(|n| *n += 1);
+            let _ = hold.wait_for(Option::is_none).await;
+        }
+        next.run(request).await
     }
 }
 

@@ -1,0 +1,243 @@
+//! The `backend` binary under SIGTERM and Ctrl-C: it stops accepting connections, lets the
+//! requests in flight finish, and exits 0; past `shutdown_grace_seconds`, it exits anyway. The
+//! binary runs with the simulator preset against this test's simulator on loopback, whose token
+//! endpoint can hold requests so that sign-ins are in flight when the signal arrives.
+
+mod common;
+
+use anyhow::{Context, bail, ensure};
+use common::{Browser, Kit};
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+/// The spawned binary, killed if the test fails, with everything it printed.
+struct Binary {
+    child: tokio::process::Child,
+    pid: u32,
+    output: Arc<Mutex<String>>,
+    /// The tasks reading stdout and stderr: done at end of file.
+    readers: Vec<tokio::task::JoinHandle<()>>,
+    public: SocketAddr,
+    ops: SocketAddr,
+}
+
+/// A free loopback port (bound, then released for the binary).
+async fn free_port() -> anyhow::Result<SocketAddr> {
+    Ok(tokio::net::TcpListener::bind("127.0.0.1:0").await?.local_addr()?)
+}
+
+/// The simulator (behind its relay and tap) registered for a backend on a free port, and the
+/// binary started with `grace` seconds of shutdown grace and a separate ops listener.
+async fn start(grace: u64) -> anyhow::Result<(Kit, Binary)> {
+    let (listener, public, spa, mut settings) = common::loopback_settings().await?;
+    drop(listener);
+    let ops = free_port().await?;
+    let (simulator, relay) = common::spawn_simulator(&mut settings).await?;
+    let issuer = settings.provider.issuer.clone().context("issuer")?;
+    let config = format!(
+        "listen = \"{public}\"\npublic_url = \"{}\"\nspa_dir = {:?}\nauth_rate_limit_per_minute = 0\n\
+         ops_listen = \"{ops}\"\nshutdown_grace_seconds = {grace}\n\n\
+         [provider]\npreset = \"simulator\"\nissuer = \"{issuer}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n\n\
+         [session.store]\nkind = \"memory\"\n",
+        settings.public_url,
+        spa.path(),
+        settings.provider.client_id,
+        settings.provider.client_secret,
+    );
+    let file = spa.path().join("backend.toml");
+    std::fs::write(&file, config)?;
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_backend"));
+    command
+        .arg("--config")
+        .arg(&file)
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("BFF_")) {
+        command.env_remove(key);
+    }
+    let mut child = command.spawn().context("spawning the backend binary")?;
+    let pid = child.id().context("a pid")?;
+    let output = Arc::new(Mutex::new(String::new()));
+    let (ready, mut is_ready) = tokio::sync::watch::channel(false);
+    let stdout = child.stdout.take().context("stdout")?;
+    let stderr = child.stderr.take().context("stderr")?;
+    let mut readers = Vec::new();
+    for (stream, ready) in
+        [(Box::new(stdout) as Box<dyn tokio::io::AsyncRead + Unpin + Send>, Some(ready)), (Box::new(stderr), None)]
+    {
+        let output = output.clone();
+        readers.push(tokio::spawn(async move {
+            let mut lines = BufReader::new(stream).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line.contains("ProConnect kit ready")
+                    && let Some(ready) = &ready
+                {
+                    let _ = ready.send(true);
+                }
+                if let Ok(mut all) = output.lock() {
+                    all.push_str(&line);
+                    all.push('\n');
+                }
+            }
+        }));
+    }
+    let started = tokio::time::timeout(Duration::from_secs(60), is_ready.wait_for(|r| *r)).await;
+    let binary = Binary { child, pid, output, readers, public, ops };
+    if !matches!(started, Ok(Ok(_))) {
+        bail!("the binary did not start:\n{}", binary.output());
+    }
+    let url = format!("http://{public}/");
+    Ok((Kit::around(url, simulator, relay, settings, spa), binary))
+}
+
+impl Binary {
+    fn output(&self) -> String {
+        self.output.lock().map(|o| o.clone()).unwrap_or_default()
+    }
+
+    /// `kill -<signal> <pid>`.
+    fn signal(&self, signal: &str) -> anyhow::Result<()> {
+        let status = std::process::Command::new("kill").arg(format!("-{signal}")).arg(self.pid.to_string()).status()?;
+        ensure!(status.success(), "kill -{signal} {}: {status}", self.pid);
+        Ok(())
+    }
+
+    /// Waits until the public listener refuses connections (bounded).
+    async fn refuses_connections(&self) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            match tokio::net::TcpStream::connect(self.public).await {
+                Err(error) if error.kind() == std::io::ErrorKind::ConnectionRefused => return Ok(()),
+                _ if tokio::time::Instant::now() > deadline => bail!("still accepting:\n{}", self.output()),
+                _ => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
+    }
+
+    /// Waits for the exit, at most `bound`, and for everything it printed.
+    async fn exit_within(&mut self, bound: Duration) -> anyhow::Result<std::process::ExitStatus> {
+        let status = match tokio::time::timeout(bound, self.child.wait()).await {
+            Ok(status) => status?,
+            Err(_) => bail!("still running {bound:?} after the signal:\n{}", self.output()),
+        };
+        for reader in self.readers.drain(..) {
+            tokio::time::timeout(Duration::from_secs(10), reader).await.context("reading the output")??;
+        }
+        Ok(status)
+    }
+}
+
+/// `GET` on a fresh connection (no pool), with a cookie header.
+async fn get_fresh(url: &str, cookie: &str) -> reqwest::Result<reqwest::Response> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(0)
+        .build()?
+        .get(url)
+        .header("cookie", cookie)
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn sigterm_during_sign_ins_lets_accepted_requests_finish_and_exits_0() -> anyhow::Result<()> {
+    let (kit, mut binary) = start(10).await?;
+    let kit = Arc::new(kit);
+    // The ops endpoints are on their own listener only.
+    let probe = Browser::new();
+    ensure!(probe.get(&format!("http://{}/healthz", binary.ops)).await?.status == 200, "healthz on ops_listen");
+    ensure!(probe.get(&kit.at("metrics")).await?.status == 404, "no /metrics on the public listener");
+
+    // Load: clients walking the whole sign-in at once.
+    let warm: Vec<_> = (0..4)
+        .map(|_| {
+            let kit = kit.clone();
+            tokio::spawn(async move { Browser::new().sign_in(&kit).await.map(|a| a.status.as_u16()) })
+        })
+        .collect();
+    for client in warm {
+        ensure!(client.await?? == 303, "a sign-in through the binary");
+    }
+    ensure!(probe.get(&format!("http://{}/readyz", binary.ops)).await?.status == 200, "ready");
+
+    // Six sign-ins whose callback is in flight (the provider holds the code exchange), and
+    // three agents still at the provider when the signal arrives.
+    kit.relay.tap.hold("/token");
+    let mut in_flight = Vec::new();
+    for _ in 0..6 {
+        let kit = kit.clone();
+        in_flight.push(tokio::spawn(async move {
+            let browser = Browser::new();
+            let callback = browser.authorize(&kit).await?;
+            let answer = browser.get(&callback).await?;
+            anyhow::Ok((answer, browser.session_cookie(&kit)))
+        }));
+    }
+    let mut latecomers = Vec::new();
+    for _ in 0..3 {
+        let browser = Browser::new();
+        let callback = browser.authorize(&kit).await?;
+        let cookie = format!("session={}", browser.session_cookie(&kit).context("a login transaction")?);
+        latecomers.push((callback, cookie));
+    }
+    tokio::time::timeout(Duration::from_secs(30), kit.relay.tap.held(6)).await.context("six callbacks held")??;
+
+    binary.signal("TERM")?;
+    binary.refuses_connections().await?;
+    ensure!(binary.child.try_wait()?.is_none(), "still running while requests are in flight");
+    // Not accepted: the connection is refused, no request is half-served.
+    for (callback, cookie) in &latecomers {
+        match get_fresh(callback, cookie).await {
+            Err(error) if error.is_connect() => {}
+            other => bail!("a callback after the signal: {other:?}"),
+        }
+    }
+    kit.relay.tap.release();
+    for client in in_flight {
+        let (answer, cookie) = client.await??;
+        ensure!(answer.status == 303, "an accepted callback completes: {} {}", answer.status, answer.body);
+        ensure!(answer.location.as_deref() == Some("/"), "to the SPA: {:?}", answer.location);
+        ensure!(cookie.is_some(), "signed in");
+    }
+    let status = binary.exit_within(Duration::from_secs(30)).await?;
+    let output = binary.output();
+    println!("{output}");
+    ensure!(status.success(), "exit status {status}:\n{output}");
+    ensure!(output.contains("shutting down") && output.contains("SIGTERM"), "the signal is logged:\n{output}");
+    ensure!(output.contains("every request in flight finished"), "a clean stop:\n{output}");
+    ensure!(!output.contains("grace period ended"), "within the grace period:\n{output}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn past_the_grace_period_ctrl_c_exits_anyway_and_says_so() -> anyhow::Result<()> {
+    let (kit, mut binary) = start(1).await?;
+    let kit = Arc::new(kit);
+    kit.relay.tap.hold("/token");
+    let stuck = {
+        let kit = kit.clone();
+        tokio::spawn(async move {
+            let browser = Browser::new();
+            let callback = browser.authorize(&kit).await?;
+            browser.get(&callback).await
+        })
+    };
+    tokio::time::timeout(Duration::from_secs(30), kit.relay.tap.held(1)).await.context("one callback held")??;
+    binary.signal("INT")?;
+    // A generous bound: the grace period is 1 s and the request never finishes.
+    let status = binary.exit_within(Duration::from_secs(20)).await?;
+    let output = binary.output();
+    println!("{output}");
+    ensure!(status.success(), "exit status {status}:\n{output}");
+    ensure!(output.contains("SIGINT") && output.contains("grace period ended"), "logged:\n{output}");
+    ensure!(stuck.await?.is_err(), "the stuck request was cut, not answered");
+    kit.relay.tap.release();
+    Ok(())
+}
