@@ -85,7 +85,7 @@ async fn an_oversized_token_response_is_refused() -> anyhow::Result<()> {
 }
 
 /// Requests queued behind a discovery that hangs share its failure: the provider sees one
-/// connection, not one per request (each waiting its own timeout).
+/// discovery, not one per request (each waiting its own timeout).
 #[tokio::test]
 async fn requests_queued_behind_a_hanging_discovery_share_its_failure() -> anyhow::Result<()> {
     use std::sync::Arc;
@@ -115,8 +115,10 @@ async fn requests_queued_behind_a_hanging_discovery_share_its_failure() -> anyho
     while let Some(answer) = logins.join_next().await {
         answer??.expect_error(502, "provider_unavailable")?;
     }
+    // One discovery the six share, plus at most the background health check (`ops`); each
+    // sign-in waiting its own turn would make six (seven with the check).
     let connections = accepted.load(Ordering::SeqCst);
-    ensure!(connections == 1, "6 concurrent sign-ins reached a hanging provider {connections} times");
+    ensure!(connections <= 2, "6 concurrent sign-ins reached a hanging provider {connections} times");
     Ok(())
 }
 

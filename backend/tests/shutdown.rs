@@ -45,7 +45,7 @@ async fn start(grace: u64) -> anyhow::Result<(Kit, Binary)> {
         settings.public_url,
         spa.path(),
         settings.provider.client_id,
-        settings.provider.client_secret,
+        settings.provider.client_secret.expose(),
     );
     let file = spa.path().join("backend.toml");
     std::fs::write(&file, config)?;
