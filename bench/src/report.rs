@@ -194,10 +194,8 @@ pub struct SoakStore {
     pub simulator_rss_start_kib: u64,
     /// Simulator `VmRSS` at the end, KiB.
     pub simulator_rss_end_kib: u64,
-    /// What the store holds outside the backend (SQLite files, `redis-server`), at the start.
-    pub store_start: Option<String>,
-    /// The same at the end.
-    pub store_end: Option<String>,
+    /// What the store holds outside the backend (SQLite files, `redis-server`), start → end.
+    pub outside: Option<String>,
 }
 
 impl SoakStore {
@@ -644,7 +642,7 @@ pub fn soak_table(soak: &Soak) -> String {
     let levels: Vec<String> = scale.soak_peak_levels.iter().map(usize::to_string).collect();
     let _ = writeln!(
         s,
-        "Per store: the peak is the best sign-ins/s of the sign-in phase at {} users ({:.1} s each, fresh backend and simulator). Then a fresh backend and simulator hold half of it for {} × {period} ({} virtual users, sign-ins started on a fixed schedule, a late one as soon as a user is free), plus `GET /api/me` at a steady rate over keep-alive connections of signed-in agents. RSS is `VmRSS`, the peak `VmHWM`; \"start\" is after {:.1} s of warm-up at the same rates. Latencies are per operation, nearest-rank quantiles per {period}.\n",
+        "Per store: the peak is the best sign-ins/s of the sign-in phase at {} users ({:.1} s each, fresh backend and simulator). Then a fresh backend and simulator hold half of it for {} {period}s ({} virtual users, sign-ins started on a fixed schedule, a late one as soon as a user is free), plus `GET /api/me` at a steady rate over keep-alive connections of signed-in agents. RSS is `VmRSS`, the peak `VmHWM`; \"start\" is after {:.1} s of warm-up at the same rates. Latencies are per operation, nearest-rank quantiles per {period}.\n",
         levels.join(" and "),
         scale.soak_peak.duration.as_secs_f64(),
         scale.soak_periods,
@@ -665,7 +663,7 @@ pub fn soak_table(soak: &Soak) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {:.0} ({}) | {:.0} ({:.0}) | {sign_ins} | {:.0} ({}) | {me} | {} | {} | {} | {} → {} ({}) | {} → {} | {} → {} |",
+            "| {} | {:.0} ({}) | {:.0} ({:.0}) | {sign_ins} | {:.0} ({}) | {me} | {} | {} | {} | {} → {} ({}) | {} → {} | {} |",
             st.store,
             st.peak,
             st.peak_users,
@@ -681,8 +679,7 @@ pub fn soak_table(soak: &Soak) -> String {
             st.rss_peak_kib,
             st.simulator_rss_start_kib,
             st.simulator_rss_end_kib,
-            st.store_start.as_deref().unwrap_or("—"),
-            st.store_end.as_deref().unwrap_or("—"),
+            st.outside.as_deref().unwrap_or("—"),
         );
     }
     for st in &soak.stores {

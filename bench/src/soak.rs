@@ -4,7 +4,7 @@
 use crate::load::{self, Bounds, RawGetter, SignInUser, paced_phase};
 use crate::procs::Proc;
 use crate::report::{SoakPeriod, SoakStore};
-use crate::{Lab, Rp, Scale, Store, print_outcome, redis, sign_ins};
+use crate::{Lab, Rp, Scale, Store, redis, sign_ins};
 use anyhow::Context;
 use reqwest::StatusCode;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -97,11 +97,11 @@ async fn hold(
     watched.extend(server);
     let me_rate = Some(scale.soak_me_rate);
     eprintln!(
-        "==> soak, {} sessions: {target:.0} sign-ins/s and {:.0} /api/me req/s for {} × {:?}",
+        "==> soak, {} sessions: {target:.0} sign-ins/s and {:.0} /api/me req/s for {} × {} s",
         store.name(),
         scale.soak_me_rate,
         scale.soak_periods,
-        scale.soak_period
+        scale.soak_period.as_secs_f64()
     );
 
     let warmup = Bounds { duration: scale.warmup, max_ops: u64::MAX };
@@ -121,12 +121,31 @@ async fn hold(
         (users, getters) = (u, g);
         let done =
             SoakPeriod { sign_in, me, backend_rss_kib: backend.rss_kib()?, simulator_rss_kib: simulator.rss_kib()? };
-        print_outcome(&format!("{n:>3}: sign-ins"), "/s", &done.sign_in);
-        print_outcome("     /api/me", "req/s", &done.me);
-        eprintln!("         RSS: backend {} KiB, simulator {} KiB", done.backend_rss_kib, done.simulator_rss_kib);
+        eprintln!(
+            "    {n:>3}: {:>5.0} sign-ins/s p99 {:>7.2} ms, {:>5.0} /api/me/s p99 {:>7.2} ms, errors {}, RSS backend {} KiB, simulator {} KiB; cpu: {}, other {:.2}",
+            done.sign_in.rate(),
+            done.sign_in.quantile_ms(0.99),
+            done.me.rate(),
+            done.me.quantile_ms(0.99),
+            done.sign_in.errors + done.me.errors,
+            done.backend_rss_kib,
+            done.simulator_rss_kib,
+            done.sign_in.cpu_summary(),
+            done.sign_in.other_cores
+        );
+        for error in [&done.sign_in.first_error, &done.me.first_error].into_iter().flatten() {
+            eprintln!("          first error: {error}");
+        }
         periods.push(done);
     }
 
+    let outside = match (store_start, store_state(lab, store, server).await) {
+        (Some((what, start, keys_start)), Some((_, end, keys_end))) => Some(match (keys_start, keys_end) {
+            (Some(a), Some(b)) => format!("{what} {start:.1} → {end:.1} MiB, {a} → {b} keys"),
+            _ => format!("{what} {start:.1} → {end:.1} MiB"),
+        }),
+        _ => None,
+    };
     Ok(SoakStore {
         store: store.name(),
         peak: 0.0,
@@ -141,14 +160,14 @@ async fn hold(
         rss_peak_kib: backend.peak_rss_kib()?,
         simulator_rss_start_kib,
         simulator_rss_end_kib: simulator.rss_kib()?,
-        store_start,
-        store_end: store_state(lab, store, server).await,
+        outside,
     })
 }
 
-/// What the store outside the backend holds: the size of the SQLite files (database + WAL), or
-/// `redis-server`'s RSS and key count.
-async fn store_state(lab: &Lab, store: &Store, server: Option<&Proc>) -> Option<String> {
+/// What the store outside the backend holds, MiB, and its keys: the SQLite files (database +
+/// WAL), or `redis-server`'s RSS and `DBSIZE`.
+async fn store_state(lab: &Lab, store: &Store, server: Option<&Proc>) -> Option<(&'static str, f64, Option<u64>)> {
+    let mib = |bytes: u64| bytes as f64 / 1024.0 / 1024.0;
     match (store, server) {
         (Store::Sqlite, _) => {
             let prefix = format!("sessions-{}.sqlite", lab.starts);
@@ -159,11 +178,10 @@ async fn store_state(lab: &Lab, store: &Store, server: Option<&Proc>) -> Option<
                 .filter_map(|e| e.metadata().ok())
                 .map(|m| m.len())
                 .sum();
-            Some(format!("SQLite files {:.1} MiB", bytes as f64 / 1024.0 / 1024.0))
+            Some(("SQLite files", mib(bytes), None))
         }
         (Store::Redis(port), Some(server)) => {
-            let keys = redis_keys(*port).await.map(|k| format!(", {k} keys")).unwrap_or_default();
-            Some(format!("redis-server {:.1} MiB{keys}", server.rss_kib().ok()? as f64 / 1024.0))
+            Some(("redis-server RSS", mib(server.rss_kib().ok()? * 1024), redis_keys(*port).await.ok()))
         }
         _ => None,
     }
