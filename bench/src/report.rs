@@ -642,10 +642,11 @@ pub fn soak_table(soak: &Soak) -> String {
     let levels: Vec<String> = scale.soak_peak_levels.iter().map(usize::to_string).collect();
     let _ = writeln!(
         s,
-        "Per store: the peak is the best sign-ins/s of the sign-in phase at {} users ({:.1} s each, fresh backend and simulator). Then a fresh backend and simulator hold half of it for {} {period}s ({} virtual users, sign-ins started on a fixed schedule, a late one as soon as a user is free), plus `GET /api/me` at a steady rate over keep-alive connections of signed-in agents. RSS is `VmRSS`, the peak `VmHWM`; \"start\" is after {:.1} s of warm-up at the same rates. Latencies are per operation, nearest-rank quantiles per {period}.\n",
+        "Per store: the peak is the best sign-ins/s of the sign-in phase at {} users ({:.1} s each, fresh backend and simulator). Then a fresh backend and simulator hold half of it for {} {period}{} ({} virtual users, sign-ins started on a fixed schedule, a late one as soon as a user is free), plus `GET /api/me` at a steady rate over keep-alive connections of signed-in agents. RSS is `VmRSS`, the peak `VmHWM`; \"start\" is after {:.1} s of warm-up at the same rates. Latencies are per operation, nearest-rank quantiles per {period}.\n",
         levels.join(" and "),
         scale.soak_peak.duration.as_secs_f64(),
         scale.soak_periods,
+        if scale.soak_periods == 1 { "" } else { "s" },
         scale.soak_users,
         scale.warmup.as_secs_f64(),
     );
