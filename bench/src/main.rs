@@ -180,6 +180,8 @@ fn main() -> anyhow::Result<()> {
         scale.soak_periods = minutes;
         scale.soak_period = Duration::from_secs(60);
     }
+    // `--soak-minutes M` alone means the soak.
+    let only = if soak_minutes.is_some() && only.is_none() && !smoke { Some(vec!["soak".into()]) } else { only };
     runtime.block_on(run(Run { root, scale, only, out, client }))
 }
 
