@@ -8,6 +8,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1::SendRequest;
 use reqwest::header::{HeaderValue, LOCATION};
 use reqwest::{Client, StatusCode, redirect::Policy};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,6 +40,8 @@ pub struct Outcome {
     pub errors: u64,
     /// The first failure, to show.
     pub first_error: Option<String>,
+    /// Failures counted by kind ([`error_kind`]).
+    pub error_kinds: BTreeMap<String, u64>,
     /// Wall time of the phase.
     pub elapsed: Duration,
     /// Latencies of the successful operations, µs, sorted.
@@ -79,6 +82,18 @@ impl Outcome {
 /// Runs `workers` (each one connection or virtual user) for the bounds; the workers are
 /// handed back for the next phase. `watched` are the processes whose CPU is reported.
 pub async fn phase<W: Op>(workers: Vec<W>, bounds: Bounds, watched: &[&Proc]) -> (Vec<W>, Outcome) {
+    paced_phase(workers, bounds, None, watched).await
+}
+
+/// [`phase`], with the operations started at `per_second` (all workers together) when given:
+/// operation k starts no earlier than k ÷ `per_second` after the start, and a late one starts as
+/// soon as a worker is free. Latencies are measured from each operation's actual start.
+pub async fn paced_phase<W: Op>(
+    workers: Vec<W>,
+    bounds: Bounds,
+    per_second: Option<f64>,
+    watched: &[&Proc],
+) -> (Vec<W>, Outcome) {
     let started_ops = Arc::new(AtomicU64::new(0));
     let first_error = Arc::new(Mutex::new(None::<String>));
     let cpu_before: Vec<u64> = watched.iter().map(|p| p.cpu_ticks()).collect();
@@ -92,17 +107,29 @@ pub async fn phase<W: Op>(workers: Vec<W>, bounds: Bounds, watched: &[&Proc]) ->
         let first_error = first_error.clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(1024);
-            let mut errors = 0u64;
-            while Instant::now() < deadline && started_ops.fetch_add(1, Ordering::Relaxed) < bounds.max_ops {
+            let mut errors = BTreeMap::<String, u64>::new();
+            while Instant::now() < deadline {
+                let k = started_ops.fetch_add(1, Ordering::Relaxed);
+                if k >= bounds.max_ops {
+                    break;
+                }
+                if let Some(rate) = per_second {
+                    let slot = start + Duration::from_secs_f64(k as f64 / rate);
+                    if slot >= deadline {
+                        break;
+                    }
+                    tokio::time::sleep_until(slot.into()).await;
+                }
                 let t = Instant::now();
                 match worker.run().await {
                     Ok(()) => latencies.push(t.elapsed().as_micros().min(u128::from(u32::MAX)) as u32),
                     Err(error) => {
-                        errors += 1;
+                        let message = format!("{error:#}");
+                        *errors.entry(error_kind(&message)).or_default() += 1;
                         {
                             let mut first = first_error.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                             if first.is_none() {
-                                *first = Some(format!("{error:#}"));
+                                *first = Some(message);
                             }
                         }
                         // A failing target should not be hammered in a tight loop.
@@ -119,7 +146,10 @@ pub async fn phase<W: Op>(workers: Vec<W>, bounds: Bounds, watched: &[&Proc]) ->
         if let Ok((worker, latencies, errors)) = task.await {
             workers.push(worker);
             outcome.latencies_us.extend(latencies);
-            outcome.errors += errors;
+            for (kind, n) in errors {
+                outcome.errors += n;
+                *outcome.error_kinds.entry(kind).or_default() += n;
+            }
         }
     }
     outcome.elapsed = start.elapsed();
@@ -139,6 +169,39 @@ pub async fn phase<W: Op>(workers: Vec<W>, bounds: Bounds, watched: &[&Proc]) ->
     outcome.latencies_us.sort_unstable();
     outcome.first_error = first_error.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
     (workers, outcome)
+}
+
+/// A failure's kind, for counting: the step (`POST mire`, `GET /api/me`…) when the message
+/// names one, then the HTTP status, or timeout / refused / reset / closed, or the message's start
+/// with its digits masked (no ids or ports, so that alike failures count together).
+pub fn error_kind(message: &str) -> String {
+    let (step, rest) = match message.split_once(": ") {
+        Some((step, rest)) if step.starts_with("GET ") || step.starts_with("POST ") => (Some(step), rest),
+        _ => (None, message),
+    };
+    let status = |text: &str| {
+        let code = text.get(..3).filter(|c| c.bytes().all(|b| b.is_ascii_digit()))?;
+        text.get(3..4).is_none_or(|after| after == " ").then(|| code.to_owned())
+    };
+    let lower = rest.to_ascii_lowercase();
+    let what = if let Some(code) = status(rest).or_else(|| rest.split_once("got ").and_then(|(_, r)| status(r))) {
+        format!("HTTP {code}")
+    } else if lower.contains("timed out") || lower.contains("timeout") {
+        "timeout".to_owned()
+    } else if lower.contains("refused") {
+        "connection refused".to_owned()
+    } else if lower.contains("reset") {
+        "connection reset".to_owned()
+    } else if lower.contains("closed") || lower.contains("broken pipe") || lower.contains("incomplete") {
+        "connection closed".to_owned()
+    } else {
+        let head: String = rest.chars().take_while(|c| !matches!(c, ':' | '(' | '?')).take(60).collect();
+        head.trim().chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect()
+    };
+    match step {
+        Some(step) => format!("{step}: {what}"),
+        None => what,
+    }
 }
 
 /// A browser's cookie jar reduced to what this flow needs (name → value per `host:port`,
@@ -430,5 +493,28 @@ impl RawGetter {
 impl Op for RawGetter {
     fn run(&mut self) -> impl Future<Output = anyhow::Result<()>> + Send {
         self.get()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_kind;
+
+    #[test]
+    fn alike_failures_share_a_kind() {
+        assert_eq!(
+            error_kind("POST mire: expected a redirect, got 500 Internal Server Error: oops"),
+            "POST mire: HTTP 500"
+        );
+        assert_eq!(error_kind("401 {\"error\":\"unauthenticated\"}"), "HTTP 401");
+        assert_eq!(
+            error_kind(
+                "GET /auth/login: error sending request for url (http://127.0.0.1:4242/auth/login): connection refused"
+            ),
+            "GET /auth/login: connection refused"
+        );
+        assert_eq!(error_kind("connection closed by the server"), "connection closed");
+        assert_eq!(error_kind("callback redirected to /auth/error?code=42"), "callback redirected to /auth/error");
+        assert_eq!(error_kind("session 12345 lost"), "session ##### lost");
     }
 }

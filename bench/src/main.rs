@@ -7,12 +7,15 @@
 //! are processes too. Every loop stops by itself, bounded in count and in time.
 //!
 //! `bench [--smoke] [--only a,b] [--seconds S] [--levels N,N] [--client raw|hyper] [--out FILE]`; sections: sizes, crypto,
-//! ready, signin, node, aged, me, memory, browser. `--smoke` runs each for a fraction of a second and writes `target/bench/smoke.md`.
+//! ready, signin, node, aged, me, memory, browser. `--smoke` runs each (and a few seconds of soak) for a fraction of a
+//! second and writes `target/bench/smoke.md`. `bench --soak [--soak-minutes M]` runs only the soak (10 minutes per
+//! store unless M) and rewrites only its own part of `BENCHMARKS.md`.
 
 mod crypto;
 mod load;
 mod procs;
 mod report;
+mod soak;
 mod spa;
 
 use anyhow::{Context, bail};
@@ -49,6 +52,20 @@ pub struct Scale {
     pub loads: usize,
     /// Sign-ins served by the simulator before the "aged simulator" measurement.
     pub aged_sign_ins: u64,
+    /// Soak: the sign-in levels whose best rate is the peak (half of which the soak holds).
+    pub soak_peak_levels: &'static [usize],
+    /// Soak: each peak phase.
+    pub soak_peak: Bounds,
+    /// Soak: periods per store (one line of its table each).
+    pub soak_periods: u32,
+    /// Soak: one period.
+    pub soak_period: Duration,
+    /// Soak: virtual users signing in (paced: a free one starts the next scheduled sign-in).
+    pub soak_users: usize,
+    /// Soak: signed-in agents sending `GET /api/me`, one keep-alive connection each.
+    pub soak_me_connections: usize,
+    /// Soak: `GET /api/me` per second, all agents together.
+    pub soak_me_rate: f64,
 }
 
 const FULL: Scale = Scale {
@@ -63,6 +80,13 @@ const FULL: Scale = Scale {
     starts: 15,
     loads: 9,
     aged_sign_ins: 20_000,
+    soak_peak_levels: &[32, 128],
+    soak_peak: Bounds { duration: Duration::from_secs(5), max_ops: 100_000 },
+    soak_periods: 10,
+    soak_period: Duration::from_secs(60),
+    soak_users: 64,
+    soak_me_connections: 16,
+    soak_me_rate: 2_000.0,
 };
 
 const SMOKE: Scale = Scale {
@@ -77,9 +101,17 @@ const SMOKE: Scale = Scale {
     starts: 2,
     loads: 2,
     aged_sign_ins: 200,
+    soak_peak_levels: &[8],
+    soak_peak: Bounds { duration: Duration::from_millis(300), max_ops: 2_000 },
+    soak_periods: 3,
+    soak_period: Duration::from_secs(1),
+    soak_users: 8,
+    soak_me_connections: 4,
+    soak_me_rate: 200.0,
 };
 
-const SECTIONS: [&str; 9] = ["sizes", "crypto", "ready", "signin", "node", "aged", "me", "memory", "browser"];
+/// `soak` runs only when asked (`--soak`, `--only soak`) or with `--smoke`.
+const SECTIONS: [&str; 10] = ["sizes", "crypto", "ready", "signin", "node", "aged", "me", "memory", "browser", "soak"];
 
 /// The demo client every relying party here uses.
 const CLIENT_ID: &str = "demo-fs";
@@ -96,6 +128,7 @@ fn main() -> anyhow::Result<()> {
     let mut seconds: Option<f64> = None;
     let mut levels: Option<Vec<usize>> = None;
     let mut client = Client::Raw;
+    let mut soak_minutes: Option<u32> = None;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
@@ -111,13 +144,18 @@ fn main() -> anyhow::Result<()> {
                     _ => bail!("--client raw|hyper"),
                 }
             }
+            "--soak" => only = Some(vec!["soak".into()]),
+            "--soak-minutes" => {
+                let minutes = rest.next().context("--soak-minutes needs a number")?.parse::<u32>()?;
+                soak_minutes = Some(minutes.max(1));
+            }
             "--seconds" => seconds = Some(rest.next().context("--seconds needs a number")?.parse::<f64>()?),
             "--levels" => {
                 let list = rest.next().context("--levels needs a list of user counts")?;
                 levels = Some(list.split(',').map(str::parse).collect::<Result<_, _>>().context("--levels 1,8,32")?);
             }
             other => bail!(
-                "unknown argument `{other}` (bench [--smoke] [--only {}] [--seconds S] [--levels N,N] [--client raw|hyper] [--out FILE])",
+                "unknown argument `{other}` (bench [--smoke] [--soak] [--soak-minutes M] [--only {}] [--seconds S] [--levels N,N] [--client raw|hyper] [--out FILE])",
                 SECTIONS.join(",")
             ),
         }
@@ -138,6 +176,12 @@ fn main() -> anyhow::Result<()> {
         // For comparisons: only these sign-in concurrency levels.
         scale.sign_in_levels = Vec::leak(levels);
     }
+    if let Some(minutes) = soak_minutes {
+        scale.soak_periods = minutes;
+        scale.soak_period = Duration::from_secs(60);
+    }
+    // `--soak-minutes M` alone means the soak.
+    let only = if soak_minutes.is_some() && only.is_none() && !smoke { Some(vec!["soak".into()]) } else { only };
     runtime.block_on(run(Run { root, scale, only, out, client }))
 }
 
@@ -182,7 +226,10 @@ struct Run {
 
 impl Run {
     fn wants(&self, section: &str) -> bool {
-        self.only.as_ref().is_none_or(|o| o.iter().any(|s| s == section))
+        match &self.only {
+            Some(only) => only.iter().any(|s| s == section),
+            None => section != "soak" || self.scale.smoke,
+        }
     }
 }
 
@@ -336,6 +383,8 @@ impl Lab {
         for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("BFF_")) {
             command.env_remove(key);
         }
+        // Explicit: the issuer above is the bench's simulator (the preset may stop being the default).
+        command.env("BFF_PROVIDER__PRESET", "simulator");
         let spawned = Instant::now();
         let mut process =
             Proc::spawn("backend", command, &self.dir.join(format!("backend-{n}.log")), &["ProConnect kit ready"])?;
@@ -700,13 +749,26 @@ async fn run(run: Run) -> anyhow::Result<()> {
         results.loads = times?;
     }
 
+    let soaked = if run.wants("soak") {
+        let machine = report::Machine::probe(&run.root);
+        let stores = soak::soak(&mut lab, scale).await?;
+        Some(report::Soak { machine, scale, stores, finished_load: report::loadavg() })
+    } else {
+        None
+    };
+
     if let Some(simulator) = lab.simulator.take() {
         simulator.stop().await;
     }
     results.finished_load = report::loadavg();
-    let table = report::table(&results);
-    println!("{table}");
-    report::write(&run.out, &results)?;
+    if SECTIONS.iter().any(|s| *s != "soak" && run.wants(s)) {
+        println!("{}", report::table(&results));
+        report::write(&run.out, &results)?;
+    }
+    if let Some(soaked) = soaked {
+        println!("{}", report::soak_table(&soaked));
+        report::write_soak(&run.out, &soaked)?;
+    }
     eprintln!("==> written: {}", run.out.display());
     Ok(())
 }

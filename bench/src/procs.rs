@@ -67,12 +67,21 @@ impl Proc {
 
     /// Resident memory now, KiB (`VmRSS` in `/proc/<pid>/status`).
     pub fn rss_kib(&self) -> anyhow::Result<u64> {
+        self.status_kib("VmRSS")
+    }
+
+    /// The most resident memory it has had, KiB (`VmHWM`).
+    pub fn peak_rss_kib(&self) -> anyhow::Result<u64> {
+        self.status_kib("VmHWM")
+    }
+
+    fn status_kib(&self, field: &str) -> anyhow::Result<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))?;
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .context("no VmRSS")
+            .with_context(|| format!("no {field}"))
     }
 
     /// CPU time used so far (user + system), in clock ticks.

@@ -3,11 +3,15 @@
 
 use crate::load::Outcome;
 use crate::spa::FileSize;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
+use std::time::Duration;
 
 const BEGIN: &str = "<!-- bench:begin — written by `./x bench`; edit outside these markers -->";
 const END: &str = "<!-- bench:end -->";
+const SOAK_BEGIN: &str = "<!-- soak:begin — written by `./x bench --soak`; edit outside these markers -->";
+const SOAK_END: &str = "<!-- soak:end -->";
 
 /// Where and when.
 #[derive(Debug, Clone, Default)]
@@ -146,6 +150,85 @@ pub struct Aged {
     pub earlier_sign_ins: u64,
     /// 8 users, same simulator afterwards.
     pub after: Outcome,
+}
+
+/// One period (a minute in a full run) of a soak.
+#[derive(Debug, Clone)]
+pub struct SoakPeriod {
+    /// The paced sign-ins, with the CPU of the backend, the simulator (and `redis-server`).
+    pub sign_in: Outcome,
+    /// The paced `GET /api/me`.
+    pub me: Outcome,
+    /// The backend's `VmRSS` at the period's end, KiB.
+    pub backend_rss_kib: u64,
+    /// The simulator's `VmRSS` at the period's end, KiB.
+    pub simulator_rss_kib: u64,
+}
+
+/// The soak of one store.
+#[derive(Debug, Clone)]
+pub struct SoakStore {
+    /// Store.
+    pub store: &'static str,
+    /// The best sign-ins per second of the peak phase, and at how many users.
+    pub peak: f64,
+    /// Users of that best level.
+    pub peak_users: usize,
+    /// Sign-ins per second held: half the peak.
+    pub target: f64,
+    /// `GET /api/me` per second held.
+    pub me_rate: f64,
+    /// Signed-in agents (one connection each) sending them.
+    pub me_connections: usize,
+    /// Period by period.
+    pub periods: Vec<SoakPeriod>,
+    /// Backend `VmRSS` once started, before any traffic, KiB.
+    pub rss_idle_kib: u64,
+    /// Backend `VmRSS` after the warm-up, when the periods start, KiB.
+    pub rss_start_kib: u64,
+    /// Backend `VmRSS` at the end, KiB.
+    pub rss_end_kib: u64,
+    /// Backend `VmHWM` at the end (its highest `VmRSS`), KiB.
+    pub rss_peak_kib: u64,
+    /// Simulator `VmRSS` when the periods start, KiB.
+    pub simulator_rss_start_kib: u64,
+    /// Simulator `VmRSS` at the end, KiB.
+    pub simulator_rss_end_kib: u64,
+    /// What the store holds outside the backend (SQLite files, `redis-server`), start → end.
+    pub outside: Option<String>,
+}
+
+impl SoakStore {
+    /// Sign-ins and `/api/me` requests done, and failures by kind, over all periods.
+    pub fn totals(&self) -> (u64, u64, BTreeMap<String, u64>) {
+        let mut errors = BTreeMap::new();
+        for period in &self.periods {
+            for (kind, n) in period.sign_in.error_kinds.iter().chain(&period.me.error_kinds) {
+                *errors.entry(kind.clone()).or_default() += n;
+            }
+        }
+        let sum = |f: fn(&SoakPeriod) -> u64| self.periods.iter().map(f).sum();
+        (sum(|p| p.sign_in.ok), sum(|p| p.me.ok), errors)
+    }
+
+    /// Sign-ins per second over all periods.
+    pub fn held(&self) -> f64 {
+        let seconds: f64 = self.periods.iter().map(|p| p.sign_in.elapsed.as_secs_f64()).sum();
+        self.totals().0 as f64 / seconds.max(1e-9)
+    }
+}
+
+/// A soak run: each store in turn.
+#[derive(Debug, Clone)]
+pub struct Soak {
+    /// The machine.
+    pub machine: Machine,
+    /// What it was run with.
+    pub scale: crate::Scale,
+    /// The stores.
+    pub stores: Vec<SoakStore>,
+    /// Load averages at the end.
+    pub finished_load: String,
 }
 
 /// Everything one run measured.
@@ -527,17 +610,142 @@ pub fn table(r: &Results) -> String {
     s
 }
 
+/// The name of one soak period: `minute` in a full run.
+fn period_name(period: Duration) -> String {
+    if period == Duration::from_secs(60) {
+        "minute".into()
+    } else if period == Duration::from_secs(1) {
+        "second".into()
+    } else {
+        format!("{} s", period.as_secs_f64())
+    }
+}
+
+/// The soak's Markdown, written between its own markers (and printed).
+pub fn soak_table(soak: &Soak) -> String {
+    let mut s = String::new();
+    let (m, scale) = (&soak.machine, &soak.scale);
+    let period = period_name(scale.soak_period);
+    let _ = writeln!(
+        s,
+        "Measured {}{}. Machine: {} logical CPUs ({}), {:.1} GiB RAM, Linux {}; commit `{}`. Load average (1, 5, 15 min) {} at the start, {} at the end.\n",
+        m.date,
+        if scale.smoke { " — **smoke run: the numbers mean nothing**" } else { "" },
+        m.nproc,
+        m.cpu,
+        m.ram_gib,
+        m.kernel,
+        m.commit,
+        m.load_at_start,
+        soak.finished_load
+    );
+    let levels: Vec<String> = scale.soak_peak_levels.iter().map(usize::to_string).collect();
+    let _ = writeln!(
+        s,
+        "Per store: the peak is the best sign-ins/s of the sign-in phase at {} users ({:.1} s each, fresh backend and simulator). Then a fresh backend and simulator hold half of it for {} {period}{} ({} virtual users, sign-ins started on a fixed schedule, a late one as soon as a user is free), plus `GET /api/me` at a steady rate over keep-alive connections of signed-in agents. RSS is `VmRSS`, the peak `VmHWM`; \"start\" is after {:.1} s of warm-up at the same rates. Latencies are per operation, nearest-rank quantiles per {period}.\n",
+        levels.join(" and "),
+        scale.soak_peak.duration.as_secs_f64(),
+        scale.soak_periods,
+        if scale.soak_periods == 1 { "" } else { "s" },
+        scale.soak_users,
+        scale.warmup.as_secs_f64(),
+    );
+    let _ = writeln!(
+        s,
+        "| store | peak sign-ins/s (users) | sign-ins/s held (target) | sign-ins | `/api/me` req/s (connections) | `/api/me` requests | errors | sign-in p99 ms, first → last {period} | `/api/me` p99 ms, first → last {period} | backend RSS KiB: start → end (peak) | simulator RSS KiB: start → end | outside the backend: start → end |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    );
+    for st in &soak.stores {
+        let (sign_ins, me, errors) = st.totals();
+        let p99 = |f: fn(&SoakPeriod) -> &Outcome| match (st.periods.first(), st.periods.last()) {
+            (Some(first), Some(last)) => {
+                format!("{:.2} → {:.2}", f(first).quantile_ms(0.99), f(last).quantile_ms(0.99))
+            }
+            _ => "—".into(),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {:.0} ({}) | {:.0} ({:.0}) | {sign_ins} | {:.0} ({}) | {me} | {} | {} | {} | {} → {} ({}) | {} → {} | {} |",
+            st.store,
+            st.peak,
+            st.peak_users,
+            st.held(),
+            st.target,
+            st.me_rate,
+            st.me_connections,
+            errors.values().sum::<u64>(),
+            p99(|p| &p.sign_in),
+            p99(|p| &p.me),
+            st.rss_start_kib,
+            st.rss_end_kib,
+            st.rss_peak_kib,
+            st.simulator_rss_start_kib,
+            st.simulator_rss_end_kib,
+            st.outside.as_deref().unwrap_or("—"),
+        );
+    }
+    for st in &soak.stores {
+        let _ = writeln!(
+            s,
+            "\n#### {} sessions, {period} by {period}\n\nBackend RSS {} KiB once started, before any traffic. CPU in cores (CPU seconds ÷ wall seconds) per process; \"other\" is what the rest of the machine used meanwhile.\n",
+            st.store, st.rss_idle_kib
+        );
+        let _ = writeln!(
+            s,
+            "| {period} | sign-ins/s | sign-in p50 ms | sign-in p99 ms | `/api/me` req/s | `/api/me` p99 ms | errors | backend RSS KiB | simulator RSS KiB | CPU (cores) | other |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"
+        );
+        for (n, p) in st.periods.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "| {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {} | {} | {} | {} | {:.2} |",
+                n + 1,
+                p.sign_in.rate(),
+                p.sign_in.quantile_ms(0.5),
+                p.sign_in.quantile_ms(0.99),
+                p.me.rate(),
+                p.me.quantile_ms(0.99),
+                p.sign_in.errors + p.me.errors,
+                p.backend_rss_kib,
+                p.simulator_rss_kib,
+                p.sign_in.cpu_summary(),
+                p.sign_in.other_cores
+            );
+        }
+        let (_, _, errors) = st.totals();
+        if !errors.is_empty() {
+            let kinds: Vec<String> =
+                errors.iter().map(|(kind, n)| format!("`{}` × {n}", kind.replace('`', "'"))).collect();
+            let _ = writeln!(s, "\nErrors by kind: {}.", kinds.join(", "));
+            let first = st.periods.iter().flat_map(|p| [&p.sign_in, &p.me]).find_map(|o| o.first_error.as_ref());
+            if let Some(first) = first {
+                let _ = writeln!(s, "\nFirst error: `{}`", first.replace('`', "'"));
+            }
+        }
+    }
+    s
+}
+
 /// Writes the table between the markers of `path` (creating the file if needed).
 pub fn write(path: &Path, r: &Results) -> anyhow::Result<()> {
-    let generated = format!("{BEGIN}\n{}\n{END}", table(r).trim_end());
+    write_between(path, (BEGIN, END), &table(r), "")
+}
+
+/// Writes the soak between its own markers of `path`, leaving the rest as it is (a `## Soak`
+/// section is added at the end the first time).
+pub fn write_soak(path: &Path, soak: &Soak) -> anyhow::Result<()> {
+    write_between(path, (SOAK_BEGIN, SOAK_END), &soak_table(soak), "## Soak\n\n")
+}
+
+/// Replaces what lies between `markers` in `path`; without them, adds `heading` and the
+/// markers at the end (or starts the file).
+fn write_between(path: &Path, (begin, end): (&str, &str), body: &str, heading: &str) -> anyhow::Result<()> {
+    let generated = format!("{begin}\n{}\n{end}", body.trim_end());
     let existing = std::fs::read_to_string(path).unwrap_or_default();
-    let text = match (existing.find(BEGIN), existing.find(END)) {
-        (Some(begin), Some(end)) if begin < end => {
-            format!("{}{generated}{}", &existing[..begin], &existing[end + END.len()..])
-        }
-        _ => format!(
-            "# Benchmarks\n\n`./x bench` measures the kit and rewrites the part between the markers.\n\n{generated}\n"
+    let text = match (existing.find(begin), existing.find(end)) {
+        (Some(b), Some(e)) if b < e => format!("{}{generated}{}", &existing[..b], &existing[e + end.len()..]),
+        _ if existing.trim().is_empty() => format!(
+            "# Benchmarks\n\n`./x bench` measures the kit and rewrites the parts between the markers.\n\n{heading}{generated}\n"
         ),
+        _ => format!("{}\n\n{heading}{generated}\n", existing.trim_end()),
     };
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
