@@ -383,8 +383,6 @@ impl Lab {
         for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("BFF_")) {
             command.env_remove(key);
         }
-        // Explicit: the issuer above is the bench's simulator (the preset may stop being the default).
-        command.env("BFF_PROVIDER__PRESET", "simulator");
         let spawned = Instant::now();
         let mut process =
             Proc::spawn("backend", command, &self.dir.join(format!("backend-{n}.log")), &["ProConnect kit ready"])?;
