@@ -192,3 +192,37 @@ async fn activity_pushes_the_idle_timeout_back_at_most_once_a_minute() -> anyhow
     ensure!((left - idle).abs() < time::Duration::minutes(1), "the idle timeout starts again: {left}");
     Ok(())
 }
+
+/// `rediss://`: sessions in a Redis that speaks only TLS, with a certificate from the
+/// deployment's own authority (`ca_bundle`); without the bundle, start-up is refused.
+#[tokio::test]
+async fn redis_over_tls_trusts_the_ca_bundle_and_nothing_else() -> anyhow::Result<()> {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let dir = tempfile::tempdir()?;
+    let ca_key = KeyPair::generate()?;
+    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key)?;
+    let key = KeyPair::generate()?;
+    let certificate = CertificateParams::new(vec!["127.0.0.1".to_owned()])?.signed_by(&key, &ca, &ca_key)?;
+    let (ca_file, certificate_file, key_file) =
+        (dir.path().join("ca.pem"), dir.path().join("redis.pem"), dir.path().join("redis.key"));
+    std::fs::write(&ca_file, ca.pem())?;
+    std::fs::write(&certificate_file, certificate.pem())?;
+    std::fs::write(&key_file, key.serialize_pem())?;
+    let redis = RedisServer::start_tls(&certificate_file, &key_file)?;
+    let url = redis.url();
+    ensure!(url.starts_with("rediss://"), "{url}");
+
+    let untrusted = url.clone();
+    let refused = Kit::start_with(move |s| s.session.store = SessionStoreSettings::Redis { url: untrusted }).await;
+    let error = refused.err().map(|e| format!("{e:#}")).unwrap_or_default();
+    ensure!(error.contains("Redis"), "a Redis certificate from an unknown authority is refused: {error}");
+
+    let kit = Kit::start_with(move |s| {
+        s.session.store = SessionStoreSettings::Redis { url };
+        s.ca_bundle = Some(ca_file);
+    })
+    .await?;
+    round_trip(&kit).await
+}

@@ -9,6 +9,8 @@ use std::net::Ipv4Addr;
 pub struct RedisServer {
     /// Its port on 127.0.0.1.
     pub port: u16,
+    /// With TLS only: its certificate and key files (PEM).
+    tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
     child: Option<std::process::Child>,
 }
 
@@ -16,14 +18,23 @@ impl RedisServer {
     /// Starts it and waits until it answers `PING`.
     pub fn start() -> anyhow::Result<Self> {
         let port = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port();
-        let mut server = RedisServer { port, child: None };
+        let mut server = RedisServer { port, tls: None, child: None };
         server.resume()?;
         Ok(server)
     }
 
-    /// `redis://127.0.0.1:<port>`.
+    /// Starts it speaking TLS only (no client certificate asked), with this certificate and key.
+    pub fn start_tls(certificate: &std::path::Path, key: &std::path::Path) -> anyhow::Result<Self> {
+        let port = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port();
+        let mut server = RedisServer { port, tls: Some((certificate.to_owned(), key.to_owned())), child: None };
+        server.resume()?;
+        Ok(server)
+    }
+
+    /// `redis://127.0.0.1:<port>`, or `rediss://` with TLS.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        let scheme = if self.tls.is_some() { "rediss" } else { "redis" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     /// Kills the server.
@@ -38,8 +49,18 @@ impl RedisServer {
     pub fn resume(&mut self) -> anyhow::Result<()> {
         use std::io::{Read, Write};
         let binary = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "/usr/bin/redis-server".into());
-        let child = std::process::Command::new(&binary)
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        let mut command = std::process::Command::new(&binary);
+        command.args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+        match &self.tls {
+            None => command.args(["--port", &self.port.to_string()]),
+            Some((certificate, key)) => command
+                .args(["--port", "0", "--tls-port", &self.port.to_string(), "--tls-auth-clients", "no"])
+                .arg("--tls-cert-file")
+                .arg(certificate)
+                .arg("--tls-key-file")
+                .arg(key),
+        };
+        let child = command
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -48,6 +69,10 @@ impl RedisServer {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
             let pong = std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).and_then(|mut stream| {
+                if self.tls.is_some() {
+                    // Listening is enough: the handshake is the client's to check.
+                    return Ok(true);
+                }
                 stream.set_read_timeout(Some(std::time::Duration::from_secs(1)))?;
                 stream.write_all(b"PING\r\n")?;
                 let mut reply = [0u8; 5];
