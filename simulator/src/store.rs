@@ -47,15 +47,6 @@ impl<T: Created> Records<T> {
         }
     }
 
-    /// How many records are kept.
-    pub fn len(&self) -> usize {
-        self.map.len()
-    }
-
-    /// Whether none is kept.
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
-    }
 
     /// The record under `key`, expired or not.
     pub fn get(&self, key: &str) -> Option<&T> {
@@ -314,7 +305,7 @@ mod tests {
             store.interactions.insert(format!("i{n}"), interaction(clock.now()));
             clock.advance(Duration::from_millis(1));
         }
-        assert_eq!(store.interactions.len(), MAX_RECORDS);
+        assert_eq!(store.interactions.map.len(), MAX_RECORDS);
         assert!(store.interactions.get("i9").is_none(), "the oldest are gone");
         assert!(
             store.interactions.get("i10").is_some()
