@@ -12,7 +12,8 @@ async fn an_agent_signs_in_sees_their_profile_and_signs_out() -> anyhow::Result<
         let _ = browser.screenshot("sign-in-failure").await;
     }
     browser.close().await?;
-    result
+    result?;
+    kit.assert_no_jwt_readable_by_script()
 }
 
 async fn walk(kit: &Kit, browser: &Browser) -> anyhow::Result<()> {
