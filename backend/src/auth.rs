@@ -5,17 +5,21 @@ use crate::error::{AppError, PageError};
 use crate::oidc::{AuthorizationParams, OidcError, SignIn};
 use crate::pages::Page;
 use crate::session::{
-    self, AGENT, AgentSession, LOGIN_TTL_SECONDS, LOGINS, LOGOUT_STATE, MAX_PENDING_LOGINS, PendingLogins,
-    SessionTokens, TOKENS, TOUCH_EVERY_SECONDS, TOUCHED_AT,
+    self, AGENT, AgentSession, LOGIN_TTL_SECONDS, LOGINS, LOGOUT, LOGOUT_TTL_SECONDS, MAX_PENDING_LOGINS,
+    PendingLogins, PendingLogout, SessionTokens, TOKENS, TOUCH_EVERY_SECONDS, TOUCHED_AT,
 };
-use axum::Json;
+use axum::Form;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use shared::request::{PROMPTS, is_email, is_valid_prompt};
-use shared::{AccessDenied, Acr, CSRF_HEADER, CallbackError, LevelPolicy, LogoutResponse, Siret};
+use shared::{AccessDenied, Acr, Bilingual, CSRF_HEADER, CallbackError, LevelPolicy, Siret};
+use std::time::Duration;
+use subtle::ConstantTimeEq;
 use tower_sessions::Session;
+use url::Url;
 
 /// Unix seconds now.
 pub fn now() -> i64 {
@@ -134,10 +138,11 @@ pub async fn login(
     };
     let acr = bounded("acr", query.acr.as_deref()).map_err(AppError::page)?;
     let required = required_level(&app.settings.policy.level, acr).map_err(AppError::page)?;
+    let agent = current_agent(&session, &app.settings.policy.level).await.ok().flatten();
     // Step-up: the agent's current level does not satisfy the request, so the provider must
     // authenticate again rather than reuse its session.
     if prompt.is_none()
-        && let Ok(Some(agent)) = current_agent(&session, &app.settings.policy.level).await
+        && let Some(agent) = &agent
         && !required.allows(agent.acr.as_ref())
     {
         prompt = Some("login");
@@ -163,6 +168,11 @@ pub async fn login(
     }
     logins.insert(state, transaction);
     session::put(&session, LOGINS, &logins).await.map_err(|e| AppError::session_store(e).page())?;
+    // Nobody signed in yet: the session lives as long as its login transactions, not the idle
+    // timeout (a flood of sign-in starts then cannot crowd signed-in sessions out for an hour).
+    if agent.is_none() {
+        session::expire_in(&session, LOGIN_TTL_SECONDS);
+    }
     app.metrics.sign_in_started();
     Ok(Redirect::to(url.as_str()).into_response())
 }
@@ -219,11 +229,19 @@ pub async fn callback(
     app.metrics.callback_took(started.elapsed());
     if let Err(error) = &result {
         app.metrics.sign_in_failed(error.name());
-        // Leave nothing behind a failed sign-in but the other tabs' pending logins.
+    }
+    // A callback that opened no session leaves only what other tabs still wait for (their
+    // pending logins, a sign-out's marker), expiring with them when it is saved again (an
+    // untouched session is not rewritten); otherwise nothing at all.
+    if session::get::<AgentSession>(&session, AGENT).await.ok().flatten().is_none() {
         let pending =
             session::get::<PendingLogins>(&session, LOGINS).await.ok().flatten().is_some_and(|l| !l.is_empty());
-        let agent = session::get::<AgentSession>(&session, AGENT).await.ok().flatten().is_some();
-        if !pending && !agent {
+        let logout = session::get::<PendingLogout>(&session, LOGOUT).await.ok().flatten().is_some();
+        if pending || logout {
+            if session.is_modified() {
+                session::expire_in(&session, LOGIN_TTL_SECONDS.max(LOGOUT_TTL_SECONDS));
+            }
+        } else {
             let _ = session.flush().await;
         }
     }
@@ -319,6 +337,8 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
         session::put(session, TOKENS, &tokens).await?;
         session.insert(TOUCHED_AT, now()).await
     };
+    // Signed in: from now on the session lives until the idle timeout (the login's ten minutes no more).
+    session::expire_when_idle(session, &app.settings.session);
     if let Err(error) = opened.await {
         revoke_later(app, tokens);
         return Err(AppError::session_store(error).page());
@@ -383,14 +403,18 @@ fn revoke_later(app: &AppState, tokens: SessionTokens) {
     tokio::spawn(async move { revoke_all(&app, &tokens.access_token, tokens.refresh_token.as_deref()).await });
 }
 
-/// Revokes an access token and a refresh token, best effort (logged).
+/// Revokes an access token and a refresh token (both at once), best effort (logged).
 async fn revoke_all(app: &AppState, access_token: &str, refresh_token: Option<&str>) {
-    let tokens = std::iter::once((access_token, "access_token")).chain(refresh_token.map(|t| (t, "refresh_token")));
-    for (token, hint) in tokens {
+    let revoke = async |token: &str, hint: &str| {
         if let Err(error) = app.rp.revoke(token, hint).await {
             tracing::info!(%error, hint, "token revocation failed");
         }
-    }
+    };
+    tokio::join!(revoke(access_token, "access_token"), async {
+        if let Some(refresh_token) = refresh_token {
+            revoke(refresh_token, "refresh_token").await;
+        }
+    });
 }
 
 /// The signed-in agent, if the session holds one that has not expired and whose level the
@@ -419,14 +443,18 @@ pub async fn current_agent(session: &Session, policy: &LevelPolicy) -> Result<Op
 
 /// Requires the anti-forgery header and refuses cross-site requests.
 pub fn check_csrf(headers: &HeaderMap, agent: &AgentSession) -> Result<(), AppError> {
+    check_csrf_or_field(headers, None, agent)
+}
+
+/// Requires the anti-forgery token, from the header or from a form's field (`field`), and
+/// refuses cross-site requests (`Sec-Fetch-Site` other than `same-origin` or `none`).
+pub fn check_csrf_or_field(headers: &HeaderMap, field: Option<&str>, agent: &AgentSession) -> Result<(), AppError> {
     let cross_site = headers
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|site| site != "same-origin" && site != "none");
-    let token_ok = headers
-        .get(CSRF_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|token| constant_time_eq(token.as_bytes(), agent.csrf_token.as_bytes()));
+    let header = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+    let token_ok = [header, field].into_iter().flatten().any(|token| constant_time_eq(token, &agent.csrf_token));
     if cross_site || !token_ok {
         tracing::warn!(reason = "csrf", cross_site, "state-changing request refused");
         return Err(AppError::new(
@@ -439,41 +467,123 @@ pub fn check_csrf(headers: &HeaderMap, agent: &AgentSession) -> Result<(), AppEr
     Ok(())
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Compares secrets in time independent of where they differ (the length is not secret).
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
-/// `POST /auth/logout`: answers where to send the browser for RP-initiated logout.
+/// How long a sign-out waits for the provider (revocation; `session/end` discovery) before going
+/// on without it.
+pub const PROVIDER_AT_LOGOUT: Duration = Duration::from_secs(3);
+
+/// The form of `POST /auth/logout`: the SPA's sign-out form sends the anti-forgery token as a
+/// field (a script may send the [`CSRF_HEADER`] instead).
+#[derive(Debug, Default, Deserialize)]
+pub struct LogoutForm {
+    csrf_token: Option<String>,
+}
+
+/// `POST /auth/logout`, a form navigation: ends the local session at once (agent and tokens
+/// removed, a new session id), revokes the tokens at the provider (awaited at most
+/// [`PROVIDER_AT_LOGOUT`], then logged and given up), and answers `303 See Other` to the
+/// provider's `session/end` (keeping only a [`PendingLogout`] for ten minutes), or to
+/// `/deconnecte?local=1` when the provider cannot be reached. No answer a script can read
+/// carries a token: the ID token only travels in that redirect's `Location`.
 pub async fn logout(
     State(app): State<AppState>,
     session: Session,
     headers: HeaderMap,
-) -> Result<Json<LogoutResponse>, AppError> {
-    let agent = current_agent(&session, &app.settings.policy.level).await?.ok_or_else(AppError::unauthenticated)?;
-    check_csrf(&headers, &agent)?;
-    let tokens: Option<SessionTokens> = session::get(&session, TOKENS).await.map_err(AppError::session_store)?;
+    form: Result<Form<LogoutForm>, FormRejection>,
+) -> Result<Response, PageError> {
+    let agent = current_agent(&session, &app.settings.policy.level)
+        .await
+        .map_err(AppError::page)?
+        .ok_or_else(|| logout_refused(AppError::unauthenticated()))?;
+    let field = form.ok().and_then(|Form(form)| form.csrf_token);
+    check_csrf_or_field(&headers, field.as_deref(), &agent).map_err(logout_refused)?;
+    let tokens: Option<SessionTokens> =
+        session::get(&session, TOKENS).await.map_err(|e| AppError::session_store(e).page())?;
+    // Signed out here first, whatever the provider does next: the old record is deleted now.
+    session.clear().await;
+    let ended = session.cycle_id().await;
     let state = crate::random_token();
-    let end_session = match tokens {
-        Some(tokens) => match app.rp.reachable().await {
-            Ok(()) => app.rp.end_session_url(&tokens.id_token, &state).await,
-            Err(error) => Err(error),
-        },
-        // No ID token to send to the provider: sign out here only.
-        None => Ok(None),
+    let (end_session, ()) =
+        tokio::join!(end_session_url(&app, tokens.as_ref(), &state), revoke_within(&app, tokens.as_ref()));
+    ended.map_err(|e| AppError::session_store(e).page())?;
+    tracing::info!(sub = %agent.claims.sub, "signed out");
+    let Some(url) = end_session else {
+        session.flush().await.map_err(|e| AppError::session_store(e).page())?;
+        return Ok(Redirect::to("/deconnecte?local=1").into_response());
     };
-    match end_session {
-        Ok(Some(url)) => {
-            session.insert(LOGOUT_STATE, &state).await.map_err(AppError::session_store)?;
-            Ok(Json(LogoutResponse { redirect: url.to_string() }))
+    session::put(&session, LOGOUT, &PendingLogout { state, created_at: now() })
+        .await
+        .map_err(|e| AppError::session_store(e).page())?;
+    session::expire_in(&session, LOGOUT_TTL_SECONDS);
+    Ok(Redirect::to(url.as_str()).into_response())
+}
+
+/// The provider's `session/end` URL for these tokens, if it publishes one and answers within
+/// [`PROVIDER_AT_LOGOUT`]; `None` (a local sign-out) otherwise.
+async fn end_session_url(app: &AppState, tokens: Option<&SessionTokens>, state: &str) -> Option<Url> {
+    // No ID token to send to the provider: sign out here only.
+    let tokens = tokens?;
+    let found = async {
+        app.rp.reachable().await?;
+        app.rp.end_session_url(&tokens.id_token, state).await
+    };
+    match tokio::time::timeout(PROVIDER_AT_LOGOUT, found).await {
+        Ok(Ok(url)) => url,
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "provider unreachable at logout: signing out locally");
+            None
         }
-        result => {
-            if let Err(error) = result {
-                tracing::warn!(%error, "provider unreachable at logout: signing out locally");
-            }
-            session.flush().await.map_err(AppError::session_store)?;
-            Ok(Json(LogoutResponse { redirect: "/deconnecte?local=1".into() }))
+        Err(_) => {
+            tracing::warn!(seconds = PROVIDER_AT_LOGOUT.as_secs(), "provider too slow at logout: signing out locally");
+            None
         }
     }
+}
+
+/// Revokes the tokens, waiting at most [`PROVIDER_AT_LOGOUT`].
+async fn revoke_within(app: &AppState, tokens: Option<&SessionTokens>) {
+    let Some(tokens) = tokens else { return };
+    let revoked = revoke_all(app, &tokens.access_token, tokens.refresh_token.as_deref());
+    if tokio::time::timeout(PROVIDER_AT_LOGOUT, revoked).await.is_err() {
+        tracing::warn!(
+            seconds = PROVIDER_AT_LOGOUT.as_secs(),
+            "token revocation given up: the provider did not answer in time (the local sign-out stands)"
+        );
+    }
+}
+
+/// A refused sign-out as a page: what happened, that the agent is still signed in (or was not),
+/// and the way back.
+fn logout_refused(error: AppError) -> PageError {
+    let title = if error.status == StatusCode::UNAUTHORIZED {
+        Bilingual::new("Vous n’êtes pas connecté", "You are not signed in")
+    } else {
+        Bilingual::new("La déconnexion a été refusée", "The sign-out was refused")
+    };
+    let next = if error.status == StatusCode::UNAUTHORIZED {
+        Bilingual::new(
+            "Aucune session n’est ouverte dans ce navigateur : il n’y a rien à déconnecter.",
+            "No session is open in this browser: there is nothing to sign out of.",
+        )
+    } else {
+        Bilingual::new(
+            "Vous êtes toujours connecté. Pour vous déconnecter, utilisez le bouton « Se déconnecter » du service.",
+            "You are still signed in. To sign out, use the service's Sign out button.",
+        )
+    };
+    PageError::Page(Box::new(Page {
+        status: error.status,
+        code: error.error,
+        title,
+        paragraphs: vec![Bilingual::new(error.message_fr, error.message), next],
+        facts: Vec::new(),
+        actions: vec![crate::pages::home()],
+        contact_support: false,
+    }))
 }
 
 /// Query of `GET /auth/logout/callback`.
@@ -482,30 +592,43 @@ pub struct LogoutCallbackQuery {
     state: Option<String>,
 }
 
-/// `GET /auth/logout/callback`: checks `state`, revokes the access token, ends the session.
+/// `GET /auth/logout/callback`: the provider's return after `session/end`. The sign-out itself
+/// happened at `POST /auth/logout`; this only checks `state` against the marker it left (at
+/// most [`LOGOUT_TTL_SECONDS`] old), clears the marker and shows the signed-out page.
 pub async fn logout_callback(
-    State(app): State<AppState>,
     session: Session,
     Query(query): Query<LogoutCallbackQuery>,
 ) -> Result<Response, PageError> {
-    let expected: Option<String> = session.get(LOGOUT_STATE).await.map_err(|e| AppError::session_store(e).page())?;
-    match (expected, query.state) {
-        (Some(expected), Some(state)) if constant_time_eq(expected.as_bytes(), state.as_bytes()) => {}
-        _ => {
-            tracing::warn!(reason = "invalid_logout_state", "logout callback refused");
-            return Err(AppError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_logout_state",
-                "Cette réponse de déconnexion ne correspond à aucune déconnexion commencée ici.",
-                "This sign-out response does not match a sign-out started here.",
-            )
-            .page());
+    let marker: Option<PendingLogout> =
+        session::get(&session, LOGOUT).await.map_err(|e| AppError::session_store(e).page())?;
+    let matches = match (&marker, &query.state) {
+        (Some(marker), Some(state)) => {
+            constant_time_eq(&marker.state, state) && now() - marker.created_at < LOGOUT_TTL_SECONDS
+        }
+        _ => false,
+    };
+    if !matches {
+        tracing::warn!(reason = "invalid_logout_state", "logout callback refused");
+        return Err(AppError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_logout_state",
+            "Cette réponse de déconnexion ne correspond à aucune déconnexion commencée ici (ou elle a expiré).",
+            "This sign-out response does not match a sign-out started here (or it expired).",
+        )
+        .page());
+    }
+    // Nothing else should be left, but an agent who signed in again meanwhile keeps their
+    // session, and another tab's sign-in in progress its transaction.
+    session.remove_value(LOGOUT).await.map_err(|e| AppError::session_store(e).page())?;
+    if session::get::<AgentSession>(&session, AGENT).await.ok().flatten().is_none() {
+        let pending =
+            session::get::<PendingLogins>(&session, LOGINS).await.ok().flatten().is_some_and(|l| !l.is_empty());
+        if pending {
+            session::expire_in(&session, LOGIN_TTL_SECONDS);
+        } else {
+            session.flush().await.map_err(|e| AppError::session_store(e).page())?;
         }
     }
-    if let Ok(Some(tokens)) = session::get::<SessionTokens>(&session, TOKENS).await {
-        revoke_all(&app, &tokens.access_token, tokens.refresh_token.as_deref()).await;
-    }
-    session.flush().await.map_err(|e| AppError::session_store(e).page())?;
     Ok(Redirect::to("/deconnecte").into_response())
 }
 

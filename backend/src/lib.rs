@@ -126,7 +126,13 @@ impl App {
         let secure = settings.secure_cookies();
         let readiness = Arc::new(ops::Readiness::new(store.clone()));
         ops::spawn_provider_monitor(&self.state, ops::PROVIDER_CHECK_INTERVAL);
-        let csp = content_security_policy(&spa::inline_script_hashes(&settings.spa_dir));
+        // The sign-out form's redirect goes to the provider's session/end: CSP's form-action
+        // applies to a form's redirects too, so the provider's origin is allowed there.
+        let provider = settings.issuer().map(|issuer| issuer.origin()).filter(url::Origin::is_tuple);
+        let csp = content_security_policy(
+            &spa::inline_script_hashes(&settings.spa_dir),
+            provider.map(|origin| origin.ascii_serialization()).as_deref(),
+        );
         let limit = rate_limit::AuthRateLimit::new(settings.auth_rate_limit_per_minute);
         limit.spawn_pruning(rate_limit::PRUNE_INTERVAL);
         let client_ip = client_ip::ClientIpResolver::new(settings.trusted_proxies.clone(), settings.client_ip_header);
@@ -146,6 +152,7 @@ impl App {
             None => (ops_routes, None),
             Some(_) => (ops::elsewhere(), Some(ops_routes.with_state(self.state.clone()))),
         };
+        let (cookie_name, persistent_cookie) = (session::cookie_name(secure), settings.session.persistent_cookie);
         let public = Router::new()
             .merge(auth)
             .merge(self.routes)
@@ -163,6 +170,10 @@ impl App {
                 async move { pages::with_support(&support, response) }
             }))
             .layer(session::layer(store, &settings.session, secure))
+            // A browser-session cookie unless `session.persistent_cookie` (the record keeps its expiry).
+            .layer(axum::middleware::map_response(move |response: Response| async move {
+                if persistent_cookie { response } else { session::without_lifetime(response, cookie_name) }
+            }))
             // tower-sessions answers a bare 500 when it cannot save: say what happened instead.
             .layer(axum::middleware::from_fn(store_failure_is_503))
             .layer(axum::middleware::map_response(move |response: Response| {
@@ -268,11 +279,16 @@ async fn no_store(mut response: Response) -> Response {
     response
 }
 
-fn content_security_policy(script_hashes: &[String]) -> HeaderValue {
+fn content_security_policy(script_hashes: &[String], provider_origin: Option<&str>) -> HeaderValue {
     let policy = format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {}; style-src 'self'; img-src 'self' data:; \
-         font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-        script_hashes.join(" ")
+         font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'{}; frame-ancestors 'none'",
+        script_hashes.join(" "),
+        // Only what an origin's serialisation holds: nothing that could end the directive.
+        provider_origin
+            .filter(|o| o.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '/' | '-')))
+            .map(|origin| format!(" {origin}"))
+            .unwrap_or_default()
     );
     HeaderValue::from_str(&policy).expect("CSP is ASCII")
 }

@@ -2,11 +2,14 @@
 
 use crate::oidc::LoginTransaction;
 use crate::settings::{SessionSettings, SessionStoreSettings};
+use axum::http::HeaderValue;
+use axum::http::header::SET_COOKIE;
+use axum::response::Response;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use shared::{Acr, AgentClaims, Amr};
 use std::collections::BTreeMap;
-use tower_sessions::cookie::SameSite;
+use tower_sessions::cookie::{Cookie, SameSite};
 use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
 
 /// Session key of the pending login transactions, by `state`.
@@ -19,12 +22,16 @@ pub const TOKENS: &str = "tokens";
 pub const TOUCHED_AT: &str = "touched_at";
 /// A signed-in session is saved again (pushing back its idle timeout) at most this often (seconds).
 pub const TOUCH_EVERY_SECONDS: i64 = 60;
-/// Session key of the pending logout `state`.
-pub const LOGOUT_STATE: &str = "logout_state";
+/// Session key of the marker a sign-out leaves for the provider's return ([`PendingLogout`]).
+pub const LOGOUT: &str = "logout";
 /// Pending login transactions kept per browser (several tabs at once).
 pub const MAX_PENDING_LOGINS: usize = 8;
-/// A login transaction older than this is refused (seconds).
+/// A login transaction older than this is refused (seconds); a session holding nothing else
+/// expires with it.
 pub const LOGIN_TTL_SECONDS: i64 = 600;
+/// How long the provider has to send the browser back after a sign-out (seconds); the session
+/// holding only the marker expires with it.
+pub const LOGOUT_TTL_SECONDS: i64 = 600;
 
 /// Pending logins by `state`.
 pub type PendingLogins = BTreeMap<String, LoginTransaction>;
@@ -42,6 +49,16 @@ pub struct AgentSession {
     pub expires_at: i64,
     /// Anti-forgery token the SPA echoes in a header.
     pub csrf_token: String,
+}
+
+/// What a sign-out leaves in the (otherwise empty) session until the provider sends the browser
+/// back to `/auth/logout/callback`: only the `state` sent to `session/end`, never a token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingLogout {
+    /// The `state` sent to the provider.
+    pub state: String,
+    /// When the sign-out happened (Unix seconds).
+    pub created_at: i64,
 }
 
 /// The signed-in agent's tokens, read only at logout. No response ever carries them, and their
@@ -91,7 +108,13 @@ pub fn cookie_name(secure: bool) -> &'static str {
     if secure { "__Host-session" } else { "session" }
 }
 
-/// The session layer over any store.
+/// The idle timeout: a session saved now expires after this long without activity.
+fn idle(settings: &SessionSettings) -> Expiry {
+    Expiry::OnInactivity(time::Duration::minutes(settings.idle_timeout_minutes as i64))
+}
+
+/// The session layer over any store. Every save gives the record the idle timeout, unless the
+/// handler chose another expiry for this request ([`expire_in`]).
 pub fn layer<S: SessionStore + Clone>(store: S, settings: &SessionSettings, secure: bool) -> SessionManagerLayer<S> {
     SessionManagerLayer::new(store)
         .with_name(cookie_name(secure))
@@ -99,7 +122,50 @@ pub fn layer<S: SessionStore + Clone>(store: S, settings: &SessionSettings, secu
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_path("/")
-        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(settings.idle_timeout_minutes as i64)))
+        .with_expiry(idle(settings))
+}
+
+/// Saves the session with `seconds` to live instead of the idle timeout: a session holding only a
+/// pending login or a sign-out's marker dies with it. The expiry applies to this request's save
+/// only (tower-sessions does not store it), so a later save without this call restores the idle
+/// timeout. Never `set_expiry(None)`: tower-sessions would keep such a record two weeks.
+pub fn expire_in(session: &Session, seconds: i64) {
+    session.set_expiry(Some(Expiry::OnInactivity(time::Duration::seconds(seconds))));
+}
+
+/// Saves the session with the configured idle timeout (at sign-in).
+pub fn expire_when_idle(session: &Session, settings: &SessionSettings) {
+    session.set_expiry(Some(idle(settings)));
+}
+
+/// Makes the session cookie last as long as the browser session: removes `Max-Age` and
+/// `Expires` from the `Set-Cookie` that saves session `name` (tower-sessions derives them from
+/// the record's expiry, which stays as it is in the store, so the idle and absolute timeouts
+/// still hold server-side). Other cookies, and the removal cookie (`Max-Age=0`), are left alone.
+pub fn without_lifetime(mut response: Response, name: &str) -> Response {
+    let headers = response.headers_mut();
+    if !headers.contains_key(SET_COOKIE) {
+        return response;
+    }
+    let cookies: Vec<HeaderValue> = headers.get_all(SET_COOKIE).iter().cloned().collect();
+    headers.remove(SET_COOKIE);
+    for value in cookies {
+        let rewritten = browser_session_cookie(&value, name);
+        headers.append(SET_COOKIE, rewritten.unwrap_or(value));
+    }
+    response
+}
+
+/// `value` without `Max-Age` and `Expires` if it sets cookie `name` (and does not remove it).
+fn browser_session_cookie(value: &HeaderValue, name: &str) -> Option<HeaderValue> {
+    let mut cookie = Cookie::parse(value.to_str().ok()?).ok()?;
+    let removal = cookie.max_age().is_some_and(|age| age <= time::Duration::ZERO);
+    if cookie.name() != name || removal {
+        return None;
+    }
+    cookie.set_max_age(None);
+    cookie.unset_expires();
+    HeaderValue::from_str(&cookie.to_string()).ok()
 }
 
 /// Whether the configured store is persistent (for the logs).
@@ -108,5 +174,37 @@ pub fn describe(settings: &SessionStoreSettings) -> String {
         SessionStoreSettings::Memory => "memory (lost on restart)".into(),
         SessionStoreSettings::Sqlite { path } => format!("SQLite file {}", path.display()),
         SessionStoreSettings::Redis { url } => format!("Redis at {}", crate::settings::without_credentials(url)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set_cookies(values: &[&str]) -> Vec<String> {
+        let mut response = Response::default();
+        for value in values {
+            response.headers_mut().append(SET_COOKIE, HeaderValue::from_str(value).expect("a header value"));
+        }
+        let response = without_lifetime(response, "session");
+        response.headers().get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap_or_default().to_owned()).collect()
+    }
+
+    #[test]
+    fn the_session_cookie_loses_max_age_and_expires_and_nothing_else() {
+        let saved = "session=abc; HttpOnly; SameSite=Lax; Path=/; Max-Age=3600; Expires=Thu, 01 Jan 2099 00:00:00 GMT";
+        let [rewritten] = &set_cookies(&[saved])[..] else { panic!("one cookie") };
+        let lower = rewritten.to_ascii_lowercase();
+        assert!(!lower.contains("max-age") && !lower.contains("expires"), "{rewritten}");
+        for kept in ["session=abc", "HttpOnly", "SameSite=Lax", "Path=/"] {
+            assert!(rewritten.contains(kept), "{kept} kept: {rewritten}");
+        }
+    }
+
+    #[test]
+    fn the_removal_cookie_and_other_cookies_are_left_alone() {
+        let removal = "session=; HttpOnly; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT";
+        let other = "theme=dark; Max-Age=60";
+        assert_eq!(set_cookies(&[removal, other]), [removal, other]);
     }
 }

@@ -174,6 +174,11 @@ pub struct SessionSettings {
     /// TinyLFU policy drops some), the most used in front of SQLite. Redis has no local copy,
     /// since another instance may change a session.
     pub cache_capacity: u64,
+    /// Give the session cookie a `Max-Age` (the idle timeout), so it outlives the browser. Off by
+    /// default: closing the browser ends the session on a shared workstation; the server-side
+    /// idle and absolute timeouts apply either way.
+    #[serde(default)]
+    pub persistent_cookie: bool,
 }
 
 /// The whole configuration. Every key is known: a misspelt or renamed one refuses start-up,
@@ -246,6 +251,7 @@ impl Default for Settings {
                 idle_timeout_minutes: 60,
                 absolute_hours: 12,
                 cache_capacity: 100_000,
+                persistent_cookie: false,
             },
             spa_dir: PathBuf::from("dist"),
             auth_rate_limit_per_minute: 600,

@@ -71,6 +71,9 @@ async fn every_response_carries_the_security_headers() -> anyhow::Result<()> {
             ensure!(csp.contains(directive), "/{path}: {directive} missing from {csp}");
         }
         ensure!(csp.contains(&hash), "/{path}: the inline Trunk script is allowed by its hash {hash}: {csp}");
+        // The sign-out form is redirected to the provider's session/end: its origin, and no other.
+        let form_action = format!("form-action 'self' {};", kit.simulator_origin());
+        ensure!(csp.contains(&form_action), "/{path}: {form_action} missing from {csp}");
         ensure!(answer.header("x-content-type-options") == Some("nosniff"), "/{path}: nosniff");
         ensure!(
             answer.header("referrer-policy").is_some_and(|r| r == "no-referrer" || r.starts_with("strict-origin")),

@@ -1,6 +1,7 @@
 //! Where sessions live and how long: one suite run against every store (memory, SQLite, Redis),
 //! several instances sharing Redis, a Redis outage (503, then back by itself), SQLite across a
-//! restart, an unwritable SQLite path, the 12-hour absolute lifetime and the idle timeout.
+//! restart, an unwritable SQLite path, the 12-hour absolute lifetime, the idle timeout, a
+//! session before sign-in that dies with its login, and a cookie that ends with the browser.
 
 mod common;
 
@@ -22,11 +23,7 @@ async fn round_trip(kit: &Kit) -> anyhow::Result<()> {
 
 /// POST /auth/logout at `base`, then the provider, then the callback.
 async fn sign_out(browser: &Browser, base: &str) -> anyhow::Result<()> {
-    let answer = browser.logout(base).await?;
-    ensure!(answer.status == 200, "logout: {} {}", answer.status, answer.body);
-    let redirect = answer.json()?["redirect"].as_str().context("redirect")?.to_owned();
-    let back = browser.get(&redirect).await?.next("session/end")?;
-    let done = browser.get(&back).await?;
+    let done = browser.sign_out(base).await?;
     ensure!(done.status == 303, "logout callback: {} {}", done.status, done.body);
     Ok(())
 }
@@ -150,11 +147,15 @@ async fn the_absolute_lifetime_is_enforced() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn the_idle_timeout_is_configurable() -> anyhow::Result<()> {
-    let kit = Kit::start_with(|s| s.session.idle_timeout_minutes = 5).await?;
+    let kit = Kit::start_with(|s| {
+        s.session.idle_timeout_minutes = 5;
+        s.session.persistent_cookie = true;
+    })
+    .await?;
     let browser = Browser::new();
     let done = browser.sign_in(&kit).await?;
     let cookie = done.set_cookies.iter().find(|c| c.starts_with("session=")).context("cookie at sign-in")?;
-    ensure!(cookie.contains("Max-Age=300"), "5 minutes of inactivity: {cookie}");
+    ensure!(cookie.contains("Max-Age=300"), "a persistent cookie lasts the 5 minutes of inactivity: {cookie}");
     // Idle past the timeout (the record's expiry is what the store checks).
     let kit = Kit::start_with_visible_store().await?;
     let browser = Browser::new();
@@ -225,4 +226,74 @@ async fn redis_over_tls_trusts_the_ca_bundle_and_nothing_else() -> anyhow::Resul
     })
     .await?;
     round_trip(&kit).await
+}
+
+/// How long a session record has left.
+fn left(record: &tower_sessions::session::Record) -> time::Duration {
+    record.expiry_date - time::OffsetDateTime::now_utc()
+}
+
+fn lifetime_attributes(set_cookie: &str) -> bool {
+    let lower = set_cookie.to_ascii_lowercase();
+    lower.contains("max-age") || lower.contains("expires")
+}
+
+#[tokio::test]
+async fn a_session_before_sign_in_lives_as_long_as_its_login_then_the_idle_timeout() -> anyhow::Result<()> {
+    let kit = Kit::start_with_visible_store().await?;
+    let login_ttl = time::Duration::seconds(backend::session::LOGIN_TTL_SECONDS);
+    let idle = time::Duration::minutes(kit.settings.session.idle_timeout_minutes as i64);
+    ensure!(login_ttl < idle - time::Duration::minutes(5), "the two lifetimes can be told apart");
+    let browser = Browser::new();
+    let authorize = browser.start_login(&kit, "").await?;
+    let record = kit.session_record(&browser).await?.context("a record at /auth/login")?;
+    let pending = left(&record);
+    ensure!(pending <= login_ttl && pending > login_ttl - time::Duration::minutes(1), "dies with the login: {pending}");
+
+    let callback = browser.through_provider(&kit, &authorize).await?;
+    ensure!(browser.get(&callback).await?.status == 303, "sign-in");
+    let signed_in = left(&kit.session_record(&browser).await?.context("a record after sign-in")?);
+    ensure!((signed_in - idle).abs() < time::Duration::minutes(1), "the idle timeout once signed in: {signed_in}");
+
+    // A step-up started by the signed-in agent does not shorten their session.
+    browser.start_login(&kit, "?acr=two-factor").await?;
+    let stepping_up = left(&kit.session_record(&browser).await?.context("a record during step-up")?);
+    ensure!((stepping_up - idle).abs() < time::Duration::minutes(1), "still the idle timeout: {stepping_up}");
+    ensure!(browser.me(&kit.url).await?.status == 200, "still signed in");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_session_cookie_ends_with_the_browser_while_the_server_keeps_the_idle_timeout() -> anyhow::Result<()> {
+    let kit = Kit::start_with_visible_store().await?;
+    ensure!(!kit.settings.session.persistent_cookie, "a browser-session cookie by default");
+    let browser = Browser::new();
+    let login = browser.get(&kit.at("auth/login")).await?;
+    let cookie = login.set_cookies.iter().find(|c| c.starts_with("session=")).context("a cookie at login")?;
+    ensure!(!lifetime_attributes(cookie), "no Max-Age nor Expires at login: {cookie}");
+    let callback = browser.through_provider(&kit, &login.next("login")?).await?;
+    let done = browser.get(&callback).await?;
+    ensure!(done.status == 303, "sign-in: {} {}", done.status, done.body);
+    let cookie = done.set_cookies.iter().find(|c| c.starts_with("session=")).context("a cookie at sign-in")?;
+    ensure!(!lifetime_attributes(cookie), "no Max-Age nor Expires at sign-in: {cookie}");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        ensure!(cookie.contains(attribute), "{attribute} kept: {cookie}");
+    }
+
+    // Server-side, the record still idles out.
+    let mut record = kit.session_record(&browser).await?.context("a record")?;
+    let idle = time::Duration::minutes(kit.settings.session.idle_timeout_minutes as i64);
+    ensure!((left(&record) - idle).abs() < time::Duration::minutes(1), "the idle timeout: {}", left(&record));
+    record.expiry_date = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
+    kit.store.as_ref().context("store")?.save(&record).await?;
+    ensure!(browser.me(&kit.url).await?.status == 401, "idle too long");
+
+    // The cookie that ends a session still removes it from the browser.
+    let leaving = Browser::new();
+    ensure!(leaving.sign_in(&kit).await?.status == 303, "sign-in");
+    let done = leaving.sign_out(&kit.url).await?;
+    let removal = done.set_cookies.iter().find(|c| c.starts_with("session=")).context("a removal cookie")?;
+    ensure!(common::is_removal(removal), "the sign-out removes the cookie: {removal}");
+    ensure!(leaving.session_cookie(&kit).is_none(), "no cookie left: {}", leaving.cookies_for(&kit.url));
+    Ok(())
 }

@@ -1,8 +1,10 @@
 //! Harness for the end-to-end tests: the kit (simulator + backend serving the built SPA) on
-//! ephemeral loopback ports, and headless Chromium driven through a chromedriver that the
-//! harness starts on a free port and always stops.
+//! ephemeral loopback ports behind a [`proxy::RecordingProxy`] that checks no answer lets a
+//! script read a JWT, and headless Chromium driven through a chromedriver that the harness
+//! starts on a free port and always stops.
 
 pub mod http;
+pub mod proxy;
 
 use anyhow::{Context, bail};
 use backend::settings::{SessionStoreSettings, Settings};
@@ -25,14 +27,17 @@ pub fn screenshot_dir() -> PathBuf {
     dir
 }
 
-/// The kit running on loopback: the simulator and the backend serving `dist/`.
+/// The kit running on loopback: the simulator and the backend serving `dist/`, reached through
+/// a recording proxy.
 pub struct Kit {
-    /// The backend's base URL (`http://127.0.0.1:<port>/`).
+    /// The backend's public base URL, the recording proxy's (`http://127.0.0.1:<port>/`).
     pub url: String,
     /// The simulator (faults, key rotation).
     pub simulator: simulator::RunningSimulator,
-    /// The backend's settings.
+    /// The backend's settings (`listen` is the backend's own address, behind the proxy).
     pub settings: Settings,
+    /// Between the browser and the backend: scans every answer for a JWT.
+    pub proxy: proxy::RecordingProxy,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -48,16 +53,31 @@ impl Kit {
         if !spa_dir.join("index.html").exists() {
             bail!("the SPA is not built: run `./x build-spa` (or `./x test`) first");
         }
+        // The public address is the proxy's; the backend listens on its own port behind it.
+        let public = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = public.local_addr()?;
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-        let addr = listener.local_addr()?;
-        let mut settings =
-            Settings { listen: addr, public_url: format!("http://{addr}/").parse()?, spa_dir, ..Settings::default() };
+        let mut settings = Settings {
+            listen: listener.local_addr()?,
+            public_url: format!("http://{addr}/").parse()?,
+            spa_dir,
+            ..Settings::default()
+        };
         settings.session.store = SessionStoreSettings::Memory;
         configure(&mut settings);
         let simulator =
             backend::demo::start_simulator(&mut settings, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
+        let proxy = proxy::RecordingProxy::start(public, settings.listen)?;
         let server = serve(listener, settings.clone()).await?;
-        Ok(Kit { url: format!("http://{addr}/"), simulator, settings, server })
+        Ok(Kit { url: format!("http://{addr}/"), simulator, settings, proxy, server })
+    }
+
+    /// Fails if any answer the backend's origin gave so far let a page's script read a JWT (see
+    /// [`proxy`]), or if nothing went through the proxy. Every browser journey ends with it.
+    pub fn assert_no_jwt_readable_by_script(&self) -> anyhow::Result<()> {
+        let answers = self.proxy.no_jwt_readable_by_script()?;
+        println!("recording proxy: {answers} answers scanned, no JWT readable by a script");
+        Ok(())
     }
 
     /// Starts another backend instance with the same settings (same public URL, as behind a

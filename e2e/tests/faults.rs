@@ -107,31 +107,36 @@ async fn malformed_and_oversized_input_gets_a_4xx_never_a_5xx() -> anyhow::Resul
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn logout_needs_the_anti_forgery_header_and_the_same_site() -> anyhow::Result<()> {
+async fn logout_needs_the_anti_forgery_token_and_the_same_site() -> anyhow::Result<()> {
     let kit = Kit::start().await?;
     let agent = HttpAgent::new();
     anyhow::ensure!(agent.sign_in(&kit).await?.status == 303);
     let me: shared::Me = serde_json::from_str(&agent.get(&format!("{}api/me", kit.url)).await?.body)?;
     let logout = format!("{}auth/logout", kit.url);
     let without = agent.client.post(&logout).send().await?;
-    anyhow::ensure!(without.status() == 403, "no header → {}", without.status());
+    anyhow::ensure!(without.status() == 403, "no token → {}", without.status());
     let wrong = agent.client.post(&logout).header(shared::CSRF_HEADER, "wrong").send().await?;
-    anyhow::ensure!(wrong.status() == 403, "wrong token → {}", wrong.status());
+    anyhow::ensure!(wrong.status() == 403, "wrong header → {}", wrong.status());
+    let wrong = agent.client.post(&logout).form(&[("csrf_token", "wrong")]).send().await?;
+    anyhow::ensure!(wrong.status() == 403, "wrong field → {}", wrong.status());
     let cross_site = agent
         .client
         .post(&logout)
-        .header(shared::CSRF_HEADER, &me.csrf_token)
+        .form(&[("csrf_token", &me.csrf_token)])
         .header("sec-fetch-site", "cross-site")
         .send()
         .await?;
     anyhow::ensure!(cross_site.status() == 403, "cross-site → {}", cross_site.status());
+    let page = cross_site.text().await?;
+    anyhow::ensure!(page.contains("<html") && page.contains("did not come from this application"), "{page}");
     anyhow::ensure!(
         agent.get(&format!("{}api/me", kit.url)).await?.status == 200,
         "still signed in after refused logouts"
     );
-    let ok = agent.client.post(&logout).header(shared::CSRF_HEADER, &me.csrf_token).send().await?;
-    anyhow::ensure!(ok.status() == 200, "genuine logout → {}", ok.status());
-    Ok(())
+    let ok = agent.post_form(&logout, &[("csrf_token", &me.csrf_token)]).await?;
+    anyhow::ensure!(ok.status == 303, "genuine logout → {} {}", ok.status, ok.body);
+    anyhow::ensure!(agent.get(&format!("{}api/me", kit.url)).await?.status == 401, "signed out at once");
+    kit.assert_no_jwt_readable_by_script()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

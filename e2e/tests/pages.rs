@@ -54,7 +54,8 @@ async fn every_page_in_both_languages_is_accessible() -> anyhow::Result<()> {
     }
     .await;
     browser.close().await?;
-    result
+    result?;
+    kit.assert_no_jwt_readable_by_script()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -79,7 +80,8 @@ async fn sign_in_page_fits_320_px_and_reports_time_to_button() -> anyhow::Result
     }
     .await;
     browser.close().await?;
-    result
+    result?;
+    kit.assert_no_jwt_readable_by_script()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -98,5 +100,6 @@ async fn cancelling_on_the_mire_returns_to_sign_in_with_a_message() -> anyhow::R
     }
     .await;
     browser.close().await?;
-    result
+    result?;
+    kit.assert_no_jwt_readable_by_script()
 }

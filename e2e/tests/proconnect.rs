@@ -68,7 +68,8 @@ async fn a_two_factor_agent_signs_in_and_an_eidas1_agent_steps_up_keeping_the_se
         .await;
         (browser, result)
     })
-    .await
+    .await?;
+    kit.assert_no_jwt_readable_by_script()
 }
 
 /// Reads the server-rendered refusal page: status-bearing code, both languages, the audit.
@@ -134,6 +135,7 @@ async fn each_refusal_page_says_what_is_missing_and_what_to_do() -> anyhow::Resu
         (browser, result)
     })
     .await?;
+    kit.assert_no_jwt_readable_by_script()?;
 
     let kit = Kit::start_configured(|s| {
         s.policy.roles = RolePolicy(vec![Role::AgentPublic]);
@@ -155,5 +157,6 @@ async fn each_refusal_page_says_what_is_missing_and_what_to_do() -> anyhow::Resu
         .await;
         (browser, result)
     })
-    .await
+    .await?;
+    kit.assert_no_jwt_readable_by_script()
 }

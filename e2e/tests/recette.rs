@@ -111,7 +111,8 @@ async fn check_brand(kit: &Kit, query: &str, name: &str, size: (f64, f64), link:
         let _ = browser.screenshot(&format!("recette-{name}-failure")).await;
     }
     browser.close().await?;
-    result
+    result?;
+    kit.assert_no_jwt_readable_by_script()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -198,7 +199,8 @@ async fn buttons_match_the_official_renderings() -> anyhow::Result<()> {
     }
     .await;
     browser.close().await?;
-    result
+    result?;
+    kit.assert_no_jwt_readable_by_script()
 }
 
 /// Types `keys` into whatever has the focus (WebDriver key actions: no element is clicked).
@@ -249,5 +251,6 @@ async fn keyboard_only_sign_in() -> anyhow::Result<()> {
         let _ = browser.screenshot("keyboard-failure").await;
     }
     browser.close().await?;
-    result
+    result?;
+    kit.assert_no_jwt_readable_by_script()
 }

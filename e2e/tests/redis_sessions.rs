@@ -21,19 +21,18 @@ async fn two_instances_share_sessions_through_redis() -> anyhow::Result<()> {
     anyhow::ensure!(me.status == 200, "instance 2 sees the session: {} {}", me.status, me.body);
     let me: shared::Me = serde_json::from_str(&me.body)?;
 
-    // Sign out through the second instance, AgentConnect's session/end, and its callback.
-    let logout =
-        agent.client.post(format!("{other}auth/logout")).header(shared::CSRF_HEADER, &me.csrf_token).send().await?;
-    anyhow::ensure!(logout.status() == 200, "logout through instance 2: {}", logout.status());
-    let redirect: shared::LogoutResponse = logout.json().await?;
-    let back = agent.get(&redirect.redirect).await?.next("session/end")?;
-    let back = back.replace(kit.url.trim_end_matches('/'), other.trim_end_matches('/'));
-    anyhow::ensure!(agent.get(&back).await?.status == 303, "logout callback on instance 2");
-
+    // Sign out through the second instance: gone on both at once, before the platform's
+    // session/end and the callback (on instance 2 too).
+    let logout = agent.post_form(&format!("{other}auth/logout"), &[("csrf_token", &me.csrf_token)]).await?;
+    anyhow::ensure!(logout.status == 303, "logout through instance 2: {} {}", logout.status, logout.body);
     for instance in [&kit.url, &other] {
         let status = agent.get(&format!("{instance}api/me")).await?.status;
         anyhow::ensure!(status == 401, "the session is gone on {instance}: {status}");
     }
+    let back = agent.get(&logout.next("logout")?).await?.next("session/end")?;
+    let back = back.replace(kit.url.trim_end_matches('/'), other.trim_end_matches('/'));
+    let done = agent.get(&back).await?;
+    anyhow::ensure!(done.status == 303, "logout callback on instance 2: {} {}", done.status, done.body);
     Ok(())
 }
 

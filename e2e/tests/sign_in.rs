@@ -1,5 +1,6 @@
 //! The walking skeleton in a real browser (contract §2–§4): the SPA's button → /auth/login →
-//! the simulator's mire and FI → /auth/callback → the profile shows the agent → sign-out.
+//! the simulator's mire and FI → /auth/callback → the profile shows the agent → the sign-out
+//! form → the platform's session/end → signed out; and no answer let a script read a JWT.
 
 use e2e::{Browser, Kit};
 
@@ -12,7 +13,8 @@ async fn an_agent_signs_in_sees_their_profile_and_signs_out() -> anyhow::Result<
         let _ = browser.screenshot("sign-in-failure").await;
     }
     browser.close().await?;
-    result
+    result?;
+    kit.assert_no_jwt_readable_by_script()
 }
 
 async fn walk(kit: &Kit, browser: &Browser) -> anyhow::Result<()> {
@@ -27,10 +29,14 @@ async fn walk(kit: &Kit, browser: &Browser) -> anyhow::Result<()> {
     assert_eq!(browser.text("#claim-acr").await?, "eidas1");
     browser.screenshot("profile").await?;
 
-    // Sign out through AgentConnect's session/end and back.
+    // Sign out: the form posts to the backend, which ends the session and sends the browser
+    // through the platform's session/end and back.
     browser.wait("#sign-out").await?.click().await?;
     browser.wait("#signed-out").await?;
-    assert!(c.current_url().await?.path().ends_with("/deconnecte"));
+    let url = c.current_url().await?;
+    assert_eq!((url.path(), url.query()), ("/deconnecte", None), "back from the platform: {url}");
+    let me = browser.js("return fetch('/api/me').then(r => r.status)").await?;
+    assert_eq!(me, 401, "signed out");
     c.goto(&kit.url).await?;
     browser.wait("#connect-button").await?;
     Ok(())

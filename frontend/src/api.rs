@@ -2,7 +2,7 @@
 
 use gloo_net::http::{Request, RequestBuilder};
 use serde::de::DeserializeOwned;
-use shared::{Bilingual, Brand, CSRF_HEADER, LogoutResponse, Me, PublicConfig};
+use shared::{Bilingual, Brand, Me, PublicConfig};
 use std::pin::Pin;
 
 /// What can go wrong calling the API.
@@ -100,12 +100,6 @@ pub async fn config() -> PublicConfig {
 /// The configured brand (`GET /api/config`); ProConnect if the backend cannot say.
 pub async fn brand() -> Brand {
     config().await.brand
-}
-
-/// `POST /auth/logout` with the anti-forgery header; returns where to navigate.
-pub async fn logout(csrf_token: &str) -> Result<String, ApiFailure> {
-    let answer = send(Request::post("/auth/logout").header(CSRF_HEADER, csrf_token)).await?;
-    Ok(parse::<LogoutResponse>(&answer.success()?)?.redirect)
 }
 
 /// Sends the browser to `url` (a full navigation: sign-in and sign-out leave the SPA).

@@ -1,7 +1,7 @@
 //! Component tests in headless Chromium (wasm-bindgen-test): the official button's markup for
 //! both brands (ProConnect today, AgentConnect legacy), the "OU" divider, the sign-in notices,
 //! the error page (explanations, support contact, both languages), the profile (level, two-factor,
-//! roles, step-up) and the API's error handling (step-up).
+//! roles, step-up, the sign-out form) and the API's error handling (step-up).
 
 use frontend::api::{ApiFailure, failure_from, is_local_path};
 use frontend::components::{ConnectButton, Divider, SupportLink};
@@ -313,6 +313,21 @@ fn a_password_level_is_described_and_offers_a_step_up() {
     assert_eq!(text(&host, "#claim-acr-description"), "password");
     assert_eq!(text(&host, "#claim-roles"), "None");
     assert_eq!(text(&host, "#step-up").trim(), "Sign in again with a second factor");
+}
+
+#[wasm_bindgen_test]
+fn sign_out_is_a_form_posting_the_anti_forgery_token_to_the_backend() {
+    let host = profile(Lang::Fr, me(Some("eidas1"), "proconnect", &[], None));
+    let form = find(&host, "#sign-out-form");
+    assert_eq!(form.get_attribute("method").as_deref(), Some("post"));
+    assert_eq!(form.get_attribute("action").as_deref(), Some("/auth/logout"));
+    let token = find(&host, "#sign-out-form input[name=csrf_token]");
+    assert_eq!(token.get_attribute("type").as_deref(), Some("hidden"));
+    assert_eq!(token.get_attribute("value").as_deref(), Some("csrf"), "the token from /api/me");
+    let button = find(&host, "#sign-out-form #sign-out");
+    assert_eq!(button.get_attribute("type").as_deref(), Some("submit"));
+    assert!(button.class_list().contains("fr-btn") && button.class_list().contains("fr-btn--secondary"), "DSFR look");
+    assert_eq!(button.text_content().unwrap_or_default().trim(), "Se déconnecter");
 }
 
 #[wasm_bindgen_test]

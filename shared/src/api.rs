@@ -16,15 +16,9 @@ pub struct Me {
     pub expires_at: i64,
     /// The brand the kit is configured with.
     pub brand: Brand,
-    /// Anti-forgery token to send in [`CSRF_HEADER`] with every state-changing call.
+    /// Anti-forgery token to send in [`CSRF_HEADER`] with every state-changing call, or as the
+    /// `csrf_token` field of the sign-out form (`POST /auth/logout`).
     pub csrf_token: String,
-}
-
-/// `POST /auth/logout`: where the browser goes next (AgentConnect's logout, or a local page).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogoutResponse {
-    /// The URL to navigate to.
-    pub redirect: String,
 }
 
 /// `GET /api/config`: what the SPA needs before sign-in.

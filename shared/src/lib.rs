@@ -15,7 +15,7 @@ pub mod scope;
 pub mod signing;
 mod wire;
 
-pub use api::{ApiError, CSRF_HEADER, LogoutResponse, Me, PublicConfig};
+pub use api::{ApiError, CSRF_HEADER, Me, PublicConfig};
 pub use auth_level::{Acr, Amr, InvalidLevelPolicy, LevelPolicy};
 pub use claims::{AgentClaims, Siren, Siret};
 pub use environment::{Brand, Environment, Network, Platform};

@@ -47,7 +47,6 @@ impl<T: Created> Records<T> {
         }
     }
 
-
     /// The record under `key`, expired or not.
     pub fn get(&self, key: &str) -> Option<&T> {
         self.map.get(key)

@@ -126,8 +126,17 @@ impl Kit {
 
     /// ES256 over a [`tower_sessions::MemoryStore`] the test can read (`kit.store`).
     pub async fn start_with_visible_store() -> anyhow::Result<Self> {
+        Self::start_visible(|_| {}, |_| {}).await
+    }
+
+    /// Over a store the test can read, with its own settings and simulator configuration.
+    pub async fn start_visible(
+        configure: impl FnOnce(&mut Settings),
+        configure_simulator: impl FnOnce(&mut simulator::SimulatorConfig),
+    ) -> anyhow::Result<Self> {
         let (listener, addr, spa, mut settings) = loopback_settings().await?;
-        let (simulator, relay) = spawn_simulator(&mut settings).await?;
+        configure(&mut settings);
+        let (simulator, relay) = spawn_simulator_with(&mut settings, configure_simulator).await?;
         let store = tower_sessions::MemoryStore::default();
         let router = backend::App::new(settings.clone())?.router_with_store(store.clone());
         let server = tokio::spawn(async move {
@@ -138,12 +147,18 @@ impl Kit {
 
     /// The server-side session record behind a browser's cookie (needs [`Kit::start_with_visible_store`]).
     pub async fn session_record(&self, browser: &Browser) -> anyhow::Result<Option<tower_sessions::session::Record>> {
-        use tower_sessions::SessionStore;
-        let store = self.store.as_ref().context("start the kit with start_with_visible_store")?;
         let Some(cookie) = browser.session_cookie(self) else {
             return Ok(None);
         };
-        let id: tower_sessions::session::Id = cookie.parse().map_err(|e| anyhow::anyhow!("session id: {e:?}"))?;
+        self.record_of(&cookie).await
+    }
+
+    /// The server-side session record of a session id (a cookie's value), if the store still
+    /// holds it (needs [`Kit::start_with_visible_store`]).
+    pub async fn record_of(&self, id: &str) -> anyhow::Result<Option<tower_sessions::session::Record>> {
+        use tower_sessions::SessionStore;
+        let store = self.store.as_ref().context("start the kit with start_with_visible_store")?;
+        let id: tower_sessions::session::Id = id.parse().map_err(|e| anyhow::anyhow!("session id: {e:?}"))?;
         Ok(store.load(&id).await?)
     }
 
@@ -193,7 +208,16 @@ impl Drop for Kit {
 /// Starts the demo simulator with its client registered for this backend and its algorithms,
 /// reachable only through a [`Relay`] (its issuer is the relay's address), so a test can cut it.
 pub async fn spawn_simulator(settings: &mut Settings) -> anyhow::Result<(simulator::Simulator, Relay)> {
+    spawn_simulator_with(settings, |_| {}).await
+}
+
+/// The same, with the simulator's configuration adjusted first (key grace period, lifetimes…).
+pub async fn spawn_simulator_with(
+    settings: &mut Settings,
+    configure: impl FnOnce(&mut simulator::SimulatorConfig),
+) -> anyhow::Result<(simulator::Simulator, Relay)> {
     let mut config = simulator::SimulatorConfig::demo();
+    configure(&mut config);
     let client = config.clients.first_mut().context("the demo simulator has a client")?;
     client.redirect_uris = vec![settings.redirect_uri().to_string()];
     client.post_logout_redirect_uris = vec![settings.post_logout_redirect_uri().to_string()];
@@ -217,55 +241,74 @@ pub async fn spawn_simulator(settings: &mut Settings) -> anyhow::Result<(simulat
 }
 
 /// A loopback TCP relay in front of the simulator. [`Relay::cut`] closes every connection through
-/// it and refuses new ones (the provider is "unreachable"); [`Relay::restore`] reopens it.
+/// it and refuses new ones (the provider is "unreachable"); [`Relay::stall`] closes them and
+/// accepts new ones that never get an answer (the provider hangs); [`Relay::restore`] reopens it.
 pub struct Relay {
     /// Where clients connect.
     pub addr: SocketAddr,
     /// What reaches the simulator through it.
     pub tap: Tap,
-    up: Arc<std::sync::atomic::AtomicBool>,
+    mode: Arc<std::sync::atomic::AtomicU8>,
     connections: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
     tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl Relay {
+    const UP: u8 = 0;
+    const CUT: u8 = 1;
+    const STALLED: u8 = 2;
+
     async fn start(target: SocketAddr) -> anyhow::Result<Self> {
         use std::sync::atomic::Ordering;
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
-        let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let mode = Arc::new(std::sync::atomic::AtomicU8::new(Self::UP));
         let connections: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>> = Arc::default();
-        let (flag, list) = (up.clone(), connections.clone());
+        let (flag, list) = (mode.clone(), connections.clone());
         let accept = tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
-                if !flag.load(Ordering::SeqCst) {
-                    continue; // Dropped at once: the connection is reset.
-                }
-                let task = tokio::spawn(async move {
-                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
+                let task = match flag.load(Ordering::SeqCst) {
+                    Self::CUT => continue, // Dropped at once: the connection is reset.
+                    // Held open, never read nor answered, until the relay is cut or dropped.
+                    Self::STALLED => tokio::spawn(async move {
+                        let _held = inbound;
+                        std::future::pending::<()>().await;
+                    }),
+                    _ => tokio::spawn(async move {
+                        if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                            let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        }
+                    }),
+                };
                 if let Ok(mut list) = list.lock() {
                     list.retain(|t| !t.is_finished());
                     list.push(task);
                 }
             }
         });
-        Ok(Relay { addr, tap: Tap::default(), up, connections, tasks: std::sync::Mutex::new(vec![accept]) })
+        Ok(Relay { addr, tap: Tap::default(), mode, connections, tasks: std::sync::Mutex::new(vec![accept]) })
     }
 
-    /// The provider becomes unreachable: open connections are closed, new ones dropped.
-    pub fn cut(&self) {
-        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+    fn switch(&self, mode: u8) {
+        self.mode.store(mode, std::sync::atomic::Ordering::SeqCst);
         if let Ok(mut list) = self.connections.lock() {
             list.drain(..).for_each(|t| t.abort());
         }
     }
 
+    /// The provider becomes unreachable: open connections are closed, new ones dropped.
+    pub fn cut(&self) {
+        self.switch(Self::CUT);
+    }
+
+    /// The provider hangs: open connections are closed, new ones accepted and never answered.
+    pub fn stall(&self) {
+        self.switch(Self::STALLED);
+    }
+
     /// The provider is reachable again.
     pub fn restore(&self) {
-        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.mode.store(Self::UP, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -429,17 +472,27 @@ impl Browser {
         me.json()?["csrf_token"].as_str().map(str::to_owned).context("csrf_token in /api/me")
     }
 
-    /// `POST /auth/logout` with the CSRF header, as the SPA sends it.
+    /// `POST /auth/logout` as the SPA's sign-out form sends it (the anti-forgery token as the
+    /// `csrf_token` field, a same-origin navigation); the answer's redirect is not followed.
     pub async fn logout(&self, base: &str) -> anyhow::Result<Answer> {
         let token = self.csrf_token(base).await?;
         let response = self
             .client
             .post(format!("{base}auth/logout"))
-            .header(shared::CSRF_HEADER, token)
             .header("sec-fetch-site", "same-origin")
+            .form(&[("csrf_token", token)])
             .send()
             .await?;
         Answer::read(response).await
+    }
+
+    /// A whole sign-out through the provider: the form, `session/end`, and the callback, whose
+    /// answer it returns.
+    pub async fn sign_out(&self, base: &str) -> anyhow::Result<Answer> {
+        let answer = self.logout(base).await?;
+        ensure!(answer.status == 303, "logout: {} {}", answer.status, answer.body);
+        let back = self.get(&answer.next("logout")?).await?.next("session/end")?;
+        self.get(&back).await
     }
 }
 

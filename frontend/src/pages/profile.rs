@@ -2,7 +2,7 @@
 //! level (`acr`) in plain words, whether it proves a second factor, and a way to step up.
 
 use crate::api;
-use crate::i18n::{bilingual, lang, t, text};
+use crate::i18n::{lang, t, text};
 use leptos::either::Either;
 use leptos::prelude::*;
 use shared::{Acr, Brand, Me};
@@ -80,30 +80,15 @@ fn local_time(unix_seconds: i64) -> String {
 /// `#claim-organization-label`, `#claim-roles`…), the sign-in (`#session`: `#claim-idp`,
 /// `#claim-acr`, `#claim-acr-description`, `#claim-two-factor`, `#claim-amr`, `#claim-sub`,
 /// `#session-expiry`), under ProConnect a step-up link (`#step-up`) when the level is not
-/// two-factor, and the sign-out button (`#sign-out`).
+/// two-factor, and the sign-out button (`#sign-out`): a form posted to `/auth/logout` with the
+/// anti-forgery token as a hidden field, so the browser follows the server's redirect to the
+/// platform's sign-out and no script ever sees where it leads.
 #[component]
 pub fn Profile(
     /// The agent, from `/api/me`.
     me: Me,
 ) -> impl IntoView {
     let busy = RwSignal::new(false);
-    let failure = RwSignal::new(None::<shared::Bilingual>);
-    let csrf = me.csrf_token.clone();
-    let sign_out = move |_| {
-        busy.set(true);
-        let csrf = csrf.clone();
-        leptos::task::spawn_local(async move {
-            match api::logout(&csrf).await {
-                Ok(redirect) => api::navigate(&redirect),
-                Err(api::ApiFailure::SignedOut) => api::navigate("/"),
-                Err(api::ApiFailure::StepUp(_)) => {}
-                Err(api::ApiFailure::Other(message)) => {
-                    failure.set(Some(message));
-                    busy.set(false);
-                }
-            }
-        });
-    };
     let brand = me.brand;
     let two_factor = me.acr.as_ref().is_some_and(Acr::is_two_factor);
     let c = me.claims;
@@ -166,13 +151,13 @@ pub fn Profile(
                     <dt>{text("Fin de session", "Session ends")}</dt>
                     <dd id="session-expiry">{move || local_time(expires)}</dd>
                 </dl>
-                {move || failure.get().map(|message| view! {
-                    <div class="fr-alert fr-alert--error fr-alert--sm fr-mb-2w" role="alert"><p>{bilingual(message)}</p></div>
-                })}
-                <button class="fr-btn fr-btn--secondary" id="sign-out" on:click=sign_out disabled=move || busy.get()
-                        aria-busy=move || busy.get().then_some("true")>
-                    {move || if busy.get() { t("Déconnexion…", "Signing out…") } else { t("Se déconnecter", "Sign out") }}
-                </button>
+                <form method="post" action="/auth/logout" id="sign-out-form" on:submit=move |_| busy.set(true)>
+                    <input type="hidden" name="csrf_token" value=me.csrf_token/>
+                    <button type="submit" class="fr-btn fr-btn--secondary" id="sign-out" disabled=move || busy.get()
+                            aria-busy=move || busy.get().then_some("true")>
+                        {move || if busy.get() { t("Déconnexion…", "Signing out…") } else { t("Se déconnecter", "Sign out") }}
+                    </button>
+                </form>
             </div>
         </div>
     }
