@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod demo;
 pub mod error;
 pub mod guard;
+pub mod memory_store;
 pub mod metrics;
 pub mod oidc;
 pub mod ops;
@@ -29,7 +30,6 @@ use axum::routing::{any, get, post};
 use settings::{SessionStoreSettings, Settings};
 use std::sync::Arc;
 use tower_sessions::{CachingSessionStore, ExpiredDeletion, SessionStore};
-use tower_sessions_moka_store::MokaStore;
 use tower_sessions_redis_store::RedisStore;
 use tower_sessions_redis_store::fred::prelude as redis;
 use tower_sessions_sqlx_store::SqliteStore;
@@ -99,7 +99,7 @@ impl App {
     pub async fn routers(self) -> anyhow::Result<Routers> {
         let session = &self.state.settings.session;
         // Bounded, and each session leaves memory when it expires.
-        let cache = MokaStore::new(Some(session.cache_capacity));
+        let cache = memory_store::MemoryStore::new(session.cache_capacity);
         Ok(match session.store.clone() {
             SessionStoreSettings::Memory => self.routers_with_store(cache),
             // SQLite means one instance, so the local cache sees every change: reads skip SQLite.

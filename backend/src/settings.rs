@@ -170,8 +170,8 @@ pub struct SessionSettings {
     pub idle_timeout_minutes: u64,
     /// Absolute lifetime (hours), aligned with ProConnect's 12 hours.
     pub absolute_hours: u64,
-    /// Sessions kept in process memory: all of them with the `memory` store (beyond this, moka's
-    /// TinyLFU policy drops some), the most used in front of SQLite. Redis has no local copy,
+    /// Sessions kept in process memory: all of them with the `memory` store (beyond this, the
+    /// least recently used are forgotten), the most recently used in front of SQLite. Redis has no local copy,
     /// since another instance may change a session.
     pub cache_capacity: u64,
     /// Give the session cookie a `Max-Age` (the idle timeout), so it outlives the browser. Off by
