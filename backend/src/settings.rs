@@ -202,9 +202,10 @@ pub struct Settings {
     pub session: SessionSettings,
     /// The built SPA (Trunk's `dist`).
     pub spa_dir: PathBuf,
-    /// Requests to `/auth/*` allowed per client IP and minute (0 = no limit). Needs the peer
-    /// address (`ConnectInfo`), which the binary provides; an embedding app that serves without
-    /// it gets no limiting.
+    /// Requests to `/auth/*` allowed per client (an IPv4 address or an IPv6 /64, behind
+    /// `trusted_proxies` as they report it) and minute, in each instance (0 = no limit). Needs the
+    /// peer address (`ConnectInfo`), which the binary provides; an embedding app that serves
+    /// without it gets no limiting.
     pub auth_rate_limit_per_minute: u32,
     /// Extra trusted root certificates (a PEM file), for the provider and for Redis over TLS:
     /// the RIE's own certificate authority, or a TLS-inspecting proxy's.
