@@ -112,6 +112,27 @@ async fn the_app_takes_over_the_static_sign_in_page_in_place() -> anyhow::Result
             .await?;
         println!("with the Wasm: {timings}, layout shifts {shifts}");
         assert_eq!(shifts, serde_json::json!([]), "no layout shift");
+
+        // What the stylesheet and the preloads fetched is served (a missing file would be the
+        // SPA's index.html): the Marianne fonts and any icon.
+        let fetched = browser
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 const urls = performance.getEntriesByType('resource')
+                   .filter(e => e.initiatorType === 'css' || e.initiatorType === 'link')
+                   .map(e => e.name).filter(u => !u.endsWith('.css') && !u.includes('/frontend-'));
+                 Promise.all(urls.map(u => fetch(u).then(r => [u.replace(location.origin, ''), r.status, r.headers.get('content-type')])))
+                   .then(done);",
+                vec![],
+            )
+            .await?;
+        println!("fetched by the CSS and the preloads: {fetched}");
+        let fetched = fetched.as_array().cloned().unwrap_or_default();
+        assert!(fetched.iter().any(|f| f[0].as_str().is_some_and(|u| u.ends_with("Marianne-Regular.woff2"))), "{fetched:?}");
+        for f in &fetched {
+            assert!(f[1] == 200 && f[2].as_str().is_some_and(|t| !t.starts_with("text/html")), "not served: {f}");
+        }
         anyhow::Ok(())
     }
     .await;
