@@ -113,7 +113,7 @@ async fn the_app_takes_over_the_static_sign_in_page_in_place() -> anyhow::Result
         println!("with the Wasm: {timings}, layout shifts {shifts}");
         assert_eq!(shifts, serde_json::json!([]), "no layout shift");
 
-        // What the stylesheet and the preloads fetched is served (a missing file would be the
+        // What the stylesheet fetched is served (a missing file would be the
         // SPA's index.html): the Marianne fonts and any icon.
         let fetched = browser
             .client
@@ -127,7 +127,7 @@ async fn the_app_takes_over_the_static_sign_in_page_in_place() -> anyhow::Result
                 vec![],
             )
             .await?;
-        println!("fetched by the CSS and the preloads: {fetched}");
+        println!("fetched by the CSS: {fetched}");
         let fetched = fetched.as_array().cloned().unwrap_or_default();
         assert!(fetched.iter().any(|f| f[0].as_str().is_some_and(|u| u.ends_with("Marianne-Regular.woff2"))), "{fetched:?}");
         for f in &fetched {
