@@ -87,11 +87,14 @@ async fn the_app_takes_over_the_static_sign_in_page_in_place() -> anyhow::Result
         assert!(browser.js("return document.querySelector('#app').hidden").await? == true, "the App never started");
         let violations = browser.serious_accessibility_violations().await?;
         assert!(violations.is_empty(), "static page: accessibility violations: {violations:#?}");
-        // Another page: index.html's inline script (its hash is in the CSP) removed the static page.
-        browser.client.goto(&format!("{}deconnecte", broken.url)).await?;
-        browser.wait("#app").await?;
-        let shells = browser.js("return document.querySelectorAll('#shell').length").await?;
-        assert_eq!(shells, 0, "the sign-in page is not shown on /deconnecte");
+        // Where the App's first page differs, index.html's inline script (its hash is in the CSP)
+        // removed the static page; any other query keeps it.
+        for (path, shown) in [("deconnecte", 0), ("?notice=access_denied.cancelled", 0), ("?marque=agentconnect", 0), ("?utm_source=x", 1)] {
+            browser.client.goto(&format!("{}{path}", broken.url)).await?;
+            browser.wait("#app").await?;
+            let shells = browser.js("return document.querySelectorAll('#shell').length").await?;
+            assert_eq!(shells, shown, "static sign-in page at /{path}");
+        }
 
         // With the Wasm: the App's page, where the static one was.
         browser.client.goto(&kit.url).await?;
