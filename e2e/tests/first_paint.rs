@@ -61,9 +61,9 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> anyhow::Result<()> 
 /// The static page and the App put every part of the sign-in page at the same place: what proves
 /// nothing jumps, since the swap replaces every node and the Layout Instability API counts no new
 /// node as a shift (its empty list only says nothing that stays, such as the body, moved). Without
-/// the Wasm the static page
-/// stays, its button a working link; elsewhere than `/` index.html's script (allowed by the CSP's
-/// hash) removes the static page.
+/// the Wasm the static page stays, its button a working link; where the App's first page differs
+/// (another path, `?notice=`, `?marque=`), index.html's script (allowed by the CSP's hash) removes
+/// the static page.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_takes_over_the_static_sign_in_page_in_place() -> anyhow::Result<()> {
     let kit = Kit::start().await?;
