@@ -4,6 +4,7 @@
 //! [`App::router`] returns an axum [`Router`] another application can nest or merge; the
 //! `backend` binary serves it with the SPA (and, for the demo, the simulator).
 
+pub mod account;
 pub mod api;
 pub mod auth;
 pub mod client_ip;
@@ -156,6 +157,7 @@ impl App {
         let public = Router::new()
             .merge(auth)
             .merge(self.routes)
+            .route("/compte", get(account::account))
             .route("/api/me", get(api::me))
             .route("/api/config", get(api::config))
             .route("/api", any(api::not_found))

@@ -1,6 +1,7 @@
 //! The server-rendered pages a browser navigation can end on (a refused or failed sign-in): in
 //! French and English, saying what happened, what to do, and where to get help.
 
+use crate::session::AgentSession;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use shared::{Acr, AgentClaims, Bilingual, Brand, Explanation, LevelPolicy, RolePolicy};
@@ -155,6 +156,72 @@ impl Page {
             status = self.status.as_u16(),
         )
     }
+}
+
+/// The signed-in agent's profile, for a browser that runs no script (`GET /compte`): in French
+/// then English, the agent's name, email, organisation and level (`#account-name`,
+/// `#account-email`, `#account-organization`, `#account-acr` in the French part), and the
+/// sign-out form posting the anti-forgery token to `/auth/logout` (`#sign-out`).
+pub fn account(agent: &AgentSession, brand: Brand) -> String {
+    let c = &agent.claims;
+    let name =
+        format!("{} {}", c.given_name.as_deref().unwrap_or_default(), c.usual_name.as_deref().unwrap_or_default());
+    let name = name.trim();
+    let section = |lang: &str, pick: &dyn Fn(&Bilingual) -> String| {
+        let id = |name: &str| if lang == "fr" { format!(" id=\"{name}\"") } else { String::new() };
+        let missing = pick(&Bilingual::new("non fourni", "not provided"));
+        let value = |v: Option<&str>| escape(v.unwrap_or(&missing));
+        let level = match &agent.acr {
+            Some(acr) => {
+                let (fr, en) = acr.describe();
+                format!("{} ({})", acr.short_name(), pick(&Bilingual::new(fr, en)))
+            }
+            None => missing.clone(),
+        };
+        let mut html = format!("<section lang=\"{lang}\">");
+        html += &format!(
+            "<h1>{} <span{}>{}</span></h1>",
+            escape(&pick(&Bilingual::new("Bonjour", "Hello"))),
+            id("account-name"),
+            escape(name)
+        );
+        html += &format!(
+            "<p>{}</p>",
+            escape(&pick(&Bilingual::new(
+                format!("Vous êtes connecté avec {}.", brand.name()),
+                format!("You are signed in with {}.", brand.name())
+            )))
+        );
+        html += "<dl>";
+        for (label, key, text) in [
+            (Bilingual::new("Adresse électronique", "Email"), "account-email", value(c.email.as_deref())),
+            (
+                Bilingual::new("Organisation", "Organisation"),
+                "account-organization",
+                value(c.organization_label.as_deref()),
+            ),
+            (Bilingual::new("Niveau (acr)", "Level (acr)"), "account-acr", escape(&level)),
+        ] {
+            html += &format!("<dt>{}</dt><dd{}>{text}</dd>", escape(&pick(&label)), id(key));
+        }
+        html += "</dl>";
+        html += &format!(
+            "<form method=\"post\" action=\"/auth/logout\"><input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
+             <button type=\"submit\"{}>{}</button></form>",
+            escape(&agent.csrf_token),
+            id("sign-out"),
+            escape(&pick(&Bilingual::new("Se déconnecter", "Sign out")))
+        );
+        html + "</section>"
+    };
+    format!(
+        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{title}</title></head>\
+         <body><main>{fr}<hr>{en}</main></body></html>",
+        title = escape(&format!("Votre compte - Kit {}", brand.name())),
+        fr = section("fr", &|b| b.fr.clone()),
+        en = section("en", &|b| b.en.clone()),
+    )
 }
 
 /// The way back to the service's home page.

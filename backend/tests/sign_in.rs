@@ -228,3 +228,38 @@ async fn state_is_checked_first() -> anyhow::Result<()> {
     ensure!(victim.me(&kit.url).await?.status == 200, "the replay did not sign the agent out");
     Ok(())
 }
+
+/// `/compte`, the profile the server renders for a browser without scripts (the static sign-in
+/// page's button returns there): signed out it leads to the sign-in page; signed in it shows the
+/// agent in both languages, never cached, with the sign-out form carrying the anti-forgery token.
+#[tokio::test]
+async fn the_account_page_shows_the_agent_without_the_spa() -> anyhow::Result<()> {
+    let kit = Kit::start().await?;
+    let browser = Browser::new();
+    let signed_out = browser.get(&kit.at("compte")).await?;
+    ensure!(
+        signed_out.status == 303 && signed_out.location.as_deref() == Some("/"),
+        "signed out: {} {:?}",
+        signed_out.status,
+        signed_out.location
+    );
+    let authorize = browser.start_login(&kit, "?return_to=%2Fcompte").await?;
+    let callback = browser.through_provider(&kit, &authorize).await?;
+    let done = browser.get(&callback).await?;
+    ensure!(done.location.as_deref() == Some("/compte"), "back on /compte: {:?}", done.location);
+    let page = browser.get(&kit.at("compte")).await?;
+    ensure!(page.status == 200, "{} {}", page.status, page.body);
+    ensure!(page.header("cache-control") == Some("no-store"), "a personal page is never cached");
+    for expected in [
+        "<span id=\"account-name\">Angela Claire Louise DUBOIS</span>",
+        "<dd id=\"account-email\">test@fia1.fr</dd>",
+        "You are signed in with ProConnect.",
+        "Vous êtes connecté avec ProConnect.",
+        "<form method=\"post\" action=\"/auth/logout\">",
+    ] {
+        ensure!(page.body.contains(expected), "{expected} missing from {}", page.body);
+    }
+    let token = browser.csrf_token(&kit.url).await?;
+    ensure!(page.body.contains(&format!("name=\"csrf_token\" value=\"{token}\"")), "the token: {}", page.body);
+    Ok(())
+}

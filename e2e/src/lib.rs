@@ -154,6 +154,16 @@ impl Browser {
 
     /// Same, with a window size and a device scale factor (3 to compare with the 3× references).
     pub async fn start_with(width: u32, height: u32, scale: u32) -> anyhow::Result<Self> {
+        Self::launch(width, height, scale, true).await
+    }
+
+    /// Headless Chromium with JavaScript disabled (Chromium's content setting: pages run no
+    /// script; WebDriver's own commands still work).
+    pub async fn start_without_javascript() -> anyhow::Result<Self> {
+        Self::launch(1280, 900, 1, false).await
+    }
+
+    async fn launch(width: u32, height: u32, scale: u32, javascript: bool) -> anyhow::Result<Self> {
         let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let port = free_port()?;
         let driver = Command::new(&chromedriver)
@@ -181,6 +191,10 @@ impl Browser {
         });
         // Chromium will not open a window narrower than 500 px: emulate narrow screens.
         let mut caps = caps;
+        if !javascript {
+            caps["goog:chromeOptions"]["prefs"] =
+                serde_json::json!({ "profile.managed_default_content_settings.javascript": 2 });
+        }
         if width < 500 {
             caps["goog:chromeOptions"]["mobileEmulation"] =
                 serde_json::json!({ "deviceMetrics": { "width": width, "height": height, "pixelRatio": scale } });

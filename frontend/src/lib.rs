@@ -15,9 +15,35 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 use shared::Brand;
 
+/// Shows the App in place of `index.html`'s static sign-in page: removes `#shell` and unhides
+/// `#app` in the same task, so the browser never paints one without the other (same markup, no
+/// layout shift). The home page calls it once its first page (not "Loading…") is rendered, every
+/// other page at once. Does nothing on a page without them (tests, another app).
+pub fn reveal() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if let Some(shell) = document.get_element_by_id("shell") {
+        shell.remove();
+    }
+    if let Some(app) = document.get_element_by_id("app") {
+        let _ = app.remove_attribute("hidden");
+    }
+}
+
 /// The whole application: header, routes, footer. Loads `/api/config` once for every page.
 #[component]
 pub fn App() -> impl IntoView {
+    // Only the home page keeps the static sign-in page until it is ready (index.html's script
+    // already removed it anywhere else).
+    Effect::new(|_| {
+        let document = web_sys::window().and_then(|w| w.document());
+        let at_home =
+            document.as_ref().and_then(|d| d.location()).and_then(|l| l.pathname().ok()).as_deref() == Some("/");
+        if !at_home || document.and_then(|d| d.get_element_by_id("shell")).is_none() {
+            reveal();
+        }
+    });
     i18n::provide_language();
     config::provide_config();
     let brand = config::use_brand();

@@ -4,7 +4,7 @@
 //! roles, step-up, the sign-out form) and the API's error handling (step-up).
 
 use frontend::api::{ApiFailure, failure_from, is_local_path};
-use frontend::components::{ConnectButton, Divider, SupportLink};
+use frontend::components::{ConnectButton, Divider, Footer, Header, SupportLink};
 use frontend::i18n::{Lang, Language};
 use frontend::pages::{ErrorPage, Profile, SignIn, SignInNotice, explain, step_up_href};
 use leptos::prelude::*;
@@ -113,6 +113,54 @@ fn sign_in_under_proconnect_has_no_2024_divider_nor_intro() {
     assert!(text(&host, "#connect-audience").contains("agents publics"));
     assert!(!absent(&host, "#other-method"), "a local sign-in for people ProConnect does not cover");
     assert!(!host.inner_html().contains("AgentConnect"), "{}", host.inner_html());
+}
+
+/// Tags, attributes (but `id` and `for`, which the static page renames, and the button's
+/// `?return_to=/compte`) and texts of `root`'s content, one per line: what the page looks like.
+fn outline(root: &web_sys::Element) -> String {
+    let walk = js_sys::Function::new_with_args(
+        "root",
+        r#"const walk = (n) => {
+             if (n.nodeType === 3) { const t = n.textContent.trim(); return t ? [JSON.stringify(t)] : []; }
+             if (n.nodeType !== 1) return [];
+             const attrs = [...n.attributes].filter(a => a.name !== 'id' && a.name !== 'for')
+               .map(a => `${a.name}=${a.name === 'href' ? a.value.replace('?return_to=/compte', '') : a.value}`).sort();
+             return [`<${n.localName} ${attrs.join(' ')}>`, ...[...n.childNodes].flatMap(walk), `</${n.localName}>`];
+           };
+           return [...root.childNodes].flatMap(walk).join('\n');"#,
+    );
+    walk.call1(&wasm_bindgen::JsValue::NULL, root).expect("outline").as_string().expect("a string")
+}
+
+/// The static sign-in page `index.html` shows before the Wasm (`#shell`) is the App's, under
+/// ProConnect in French: header, sign-in page (with the button and its link), footer, the same
+/// elements, classes, attributes and texts. Its button alone leads elsewhere: to `/compte` after
+/// signing in, the profile the server renders for a browser without scripts.
+#[wasm_bindgen_test]
+fn static_shell_matches_the_sign_in_page() {
+    let index = include_str!("../index.html");
+    let start = index.find("<div id=\"shell\">").expect("#shell in index.html");
+    let end = start + index[start..].find("<script>").expect("index.html's script after #shell");
+    let document = web_sys::window().and_then(|w| w.document()).expect("a document");
+    let parsed = document.create_element("div").expect("div");
+    parsed.set_inner_html(&index[start..end]);
+    let shell = parsed.query_selector("#shell").expect("query").expect("#shell");
+    let button = find(&parsed.clone().unchecked_into(), "a.fr-connect");
+    assert_eq!(button.get_attribute("href").as_deref(), Some("/auth/login?return_to=/compte"));
+
+    let app = mount_in(Lang::Fr, || {
+        view! {
+            <Router>
+                <Header/>
+                <main id="contenu" class="fr-container fr-py-6w" tabindex="-1"><SignIn brand=Brand::ProConnect/></main>
+                <Footer/>
+            </Router>
+        }
+        .into_any()
+    });
+    let (ours, static_page) = (outline(&app), outline(&shell));
+    assert!(ours.contains("S’identifier avec") && ours.contains("<footer "), "{ours}");
+    assert_eq!(static_page, ours, "index.html's #shell differs from the App's sign-in page");
 }
 
 #[wasm_bindgen_test]

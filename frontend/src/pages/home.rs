@@ -18,6 +18,18 @@ pub fn Home() -> impl IntoView {
     // an `Arc<str>`, which costs code for each one.
     let loading =
         || view! { <p class="fr-text--lead" aria-busy="true" id="loading">{text("Chargement…", "Loading…")}</p> };
+    // The static sign-in page of index.html stays until this page has something else than the
+    // loading text to show (then it gives way in the same frame: see `reveal`).
+    Effect::new(move |_| {
+        let ready = match me.get() {
+            Some(Ok(_)) => true,
+            Some(Err(ApiFailure::SignedOut | ApiFailure::Other(_))) => config.get().is_some(),
+            _ => false,
+        };
+        if ready {
+            crate::reveal();
+        }
+    });
     // The loading text stays until /api/me answers and, for the sign-in and error pages, until
     // /api/config does too (what a `<Suspense>` would do, without its code).
     move || match me.get() {

@@ -1,0 +1,21 @@
+//! `GET /compte`: the signed-in agent's profile rendered by the server, for a browser that runs no
+//! script (JavaScript disabled, or the Wasm blocked on the way). The static sign-in page in
+//! `index.html` signs in with `return_to=/compte`; the SPA's own button returns to `/`, where the
+//! SPA shows the full profile.
+
+use crate::AppState;
+use crate::auth::current_agent;
+use crate::error::{AppError, PageError};
+use crate::pages;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+/// The profile page (200, never cached: see the API's `no-store`), or `303 /` when signed out.
+pub async fn account(State(app): State<AppState>, session: Session) -> Result<Response, PageError> {
+    let agent = current_agent(&session, &app.settings.policy.level).await.map_err(AppError::page)?;
+    Ok(match agent {
+        Some(agent) => Html(pages::account(&agent, app.settings.brand)).into_response(),
+        None => Redirect::to("/").into_response(),
+    })
+}
