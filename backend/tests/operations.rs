@@ -39,7 +39,6 @@ async fn readyz_answers_from_cache_without_calling_the_provider_per_hit() -> any
 
 #[tokio::test]
 async fn readyz_says_not_ready_without_internal_details() -> anyhow::Result<()> {
-    use tower_sessions_sqlx_store::{SqliteStore, sqlx::SqlitePool};
     // A provider that cannot be reached: nothing listens on this loopback port any more.
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await?.local_addr()?;
     let (listener, addr, _spa, mut settings) = common::loopback_settings().await?;
@@ -51,13 +50,12 @@ async fn readyz_says_not_ready_without_internal_details() -> anyhow::Result<()> 
     let unreachable = Browser::new().get(&format!("http://{addr}/readyz")).await?;
     server.abort();
 
-    // A session store that fails: its pool is closed.
+    // A session store that fails: it is closed.
     let (listener, addr, _spa, mut settings) = common::loopback_settings().await?;
     let (_simulator, _relay) = common::spawn_simulator(&mut settings).await?;
-    let pool = SqlitePool::connect("sqlite::memory:").await?;
-    let store = SqliteStore::new(pool.clone());
-    store.migrate().await?;
-    pool.close().await;
+    let dir = tempfile::tempdir()?;
+    let store = backend::sqlite_store::SqliteStore::open(&dir.path().join("sessions.sqlite")).await?;
+    store.close().await;
     let router = backend::App::new(settings)?.router_with_store(store);
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;

@@ -1,6 +1,7 @@
 //! Where sessions live and how long: one suite run against every store (memory, SQLite, Redis),
 //! several instances sharing Redis, a Redis outage (503, then back by itself), SQLite across a
-//! restart, an unwritable SQLite path, the 12-hour absolute lifetime, the idle timeout, a
+//! restart, an unwritable SQLite path, the SQLite store itself (the former sqlx store's files,
+//! concurrent writes, the purge, a closed store), the 12-hour absolute lifetime, the idle timeout, a
 //! session before sign-in that dies with its login, and a cookie that ends with the browser.
 
 mod common;
@@ -52,7 +53,10 @@ async fn an_unwritable_sqlite_path_is_a_clear_error_at_start() -> anyhow::Result
     let dir = tempfile::tempdir()?;
     let blocker = dir.path().join("a-file");
     std::fs::write(&blocker, "not a directory")?;
-    for path in [blocker.join("sessions.sqlite"), "/proc/no-such-dir/sessions.sqlite".into()] {
+    // Not a database: refused at start, naming the file itself.
+    let garbage = dir.path().join("garbage.sqlite");
+    std::fs::write(&garbage, "not a SQLite database, and long enough to have a header: ".repeat(20))?;
+    for path in [blocker.join("sessions.sqlite"), "/proc/no-such-dir/sessions.sqlite".into(), garbage] {
         let mut settings = backend::settings::Settings::default();
         settings.provider.issuer = Some("http://127.0.0.1:9/api/v2".parse()?);
         settings.session.store = SessionStoreSettings::Sqlite { path: path.clone() };
@@ -66,6 +70,130 @@ async fn an_unwritable_sqlite_path_is_a_clear_error_at_start() -> anyhow::Result
             "{error}"
         );
     }
+    Ok(())
+}
+
+fn record(minutes: i64) -> tower_sessions::session::Record {
+    tower_sessions::session::Record {
+        id: tower_sessions::session::Id::default(),
+        data: [("agent".to_owned(), serde_json::json!({ "sub": "someone" }))].into(),
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::minutes(minutes),
+    }
+}
+
+/// A file written by `tower-sessions-sqlx-store` 0.15 (its table, MessagePack records, RFC 3339
+/// expiry dates): its live sessions load, its expired ones do not and are purged, and a session
+/// saved again replaces its row.
+#[tokio::test]
+async fn the_sqlite_store_keeps_the_sessions_of_files_written_by_the_sqlx_store() -> anyhow::Result<()> {
+    use backend::sqlite_store::SqliteStore;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("sessions.sqlite");
+    let (live, expired) = (record(60), record(-1));
+    {
+        // What the sqlx store's `migrate` and `create` ran.
+        let conn = rusqlite::Connection::open(&path)?;
+        conn.execute_batch(
+            "create table if not exists tower_sessions \
+             (id text primary key not null, data blob not null, expiry_date integer not null)",
+        )?;
+        for record in [&live, &expired] {
+            let expiry = record.expiry_date.format(&time::format_description::well_known::Rfc3339)?;
+            conn.execute(
+                "insert or abort into tower_sessions (id, data, expiry_date) values (?, ?, ?)",
+                (record.id.to_string(), rmp_serde::to_vec(record)?, expiry),
+            )?;
+        }
+    }
+    let store = SqliteStore::open(&path).await?;
+    ensure!(store.load(&live.id).await?.as_ref() == Some(&live), "the live session loads");
+    ensure!(store.load(&expired.id).await?.is_none(), "the expired one does not");
+    ensure!(store.purge_expired().await? == 1, "the expired one is purged");
+    let mut changed = live.clone();
+    changed.data.insert("more".into(), 1.into());
+    changed.expiry_date += time::Duration::minutes(5);
+    store.save(&changed).await?;
+    ensure!(store.load(&live.id).await?.as_ref() == Some(&changed), "saved over");
+    let rows: i64 =
+        rusqlite::Connection::open(&path)?.query_row("select count(*) from tower_sessions", [], |r| r.get(0))?;
+    ensure!(rows == 1, "{rows} rows");
+    Ok(())
+}
+
+/// Thousands of concurrent writes (which share transactions) are all committed: another store
+/// on the file reads them. `create` never overwrites a taken id; the purge deletes every expired
+/// row over several batches and nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sqlite_store_commits_concurrent_writes_and_purges_in_batches() -> anyhow::Result<()> {
+    use backend::sqlite_store::{EXPIRED_BATCH, SqliteStore};
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("sessions.sqlite");
+    let store = SqliteStore::open(&path).await?;
+    let (live, expired) = (600, 2 * EXPIRED_BATCH as usize + 500);
+    let mut writes = tokio::task::JoinSet::new();
+    for n in 0..live + expired {
+        let store = store.clone();
+        writes.spawn(async move {
+            let mut record = record(if n < live { 60 } else { -1 });
+            store.create(&mut record).await?;
+            if n % 2 == 0 {
+                record.data.insert("saved".into(), true.into());
+                store.save(&record).await?;
+            }
+            anyhow::Ok((n, record))
+        });
+    }
+    // In the order of `n` (tasks complete in any order).
+    let mut written = writes.join_all().await.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+    written.sort_by_key(|(n, _)| *n);
+    let written: Vec<_> = written.into_iter().map(|(_, record)| record).collect();
+
+    let other = SqliteStore::open(&path).await?;
+    for record in &written[..live] {
+        let read = other.load(&record.id).await?;
+        ensure!(read.as_ref() == Some(record), "committed and read back: {read:?} for {record:?}");
+    }
+    for record in &written[live..] {
+        ensure!(other.load(&record.id).await?.is_none(), "expired: not loaded");
+    }
+
+    let taken = written[0].clone();
+    let mut clash = record(60);
+    clash.id = taken.id;
+    store.create(&mut clash).await?;
+    ensure!(clash.id != taken.id, "a new id for a taken one");
+    ensure!(other.load(&taken.id).await?.as_ref() == Some(&taken), "the first session is untouched");
+    ensure!(other.load(&clash.id).await?.as_ref() == Some(&clash), "the second one under its new id");
+
+    ensure!(store.purge_expired().await? == expired as u64, "every expired row, in several batches");
+    let rows: i64 =
+        rusqlite::Connection::open(&path)?.query_row("select count(*) from tower_sessions", [], |r| r.get(0))?;
+    ensure!(rows == live as i64 + 1, "the live rows stay: {rows}");
+    store.delete(&taken.id).await?;
+    ensure!(other.load(&taken.id).await?.is_none(), "deleted");
+    Ok(())
+}
+
+/// A closed store (as one whose file went away) answers errors, never panics; its writes queued
+/// before the close are committed.
+#[tokio::test]
+async fn a_closed_sqlite_store_fails_cleanly() -> anyhow::Result<()> {
+    use backend::sqlite_store::SqliteStore;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("sessions.sqlite");
+    let store = SqliteStore::open(&path).await?;
+    let mut kept = record(60);
+    store.create(&mut kept).await?;
+    store.close().await;
+    let mut refused = record(60);
+    ensure!(store.create(&mut refused).await.is_err(), "create after close");
+    ensure!(store.save(&refused).await.is_err(), "save after close");
+    ensure!(store.load(&kept.id).await.is_err(), "load after close");
+    ensure!(store.delete(&kept.id).await.is_err(), "delete after close");
+    ensure!(store.purge_expired().await.is_err(), "purge after close");
+    let reopened = SqliteStore::open(&path).await?;
+    ensure!(reopened.load(&kept.id).await?.as_ref() == Some(&kept), "written before the close");
+    ensure!(reopened.load(&refused.id).await?.is_none(), "nothing after it");
     Ok(())
 }
 

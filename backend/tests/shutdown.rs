@@ -1,5 +1,6 @@
 //! The `backend` binary under SIGTERM and Ctrl-C: it stops accepting connections, lets the
-//! requests in flight finish, and exits 0; past `shutdown_grace_seconds`, it exits anyway. The
+//! requests in flight finish, and exits 0; past `shutdown_grace_seconds`, it exits anyway. Under
+//! `kill -9` on a SQLite file, no acknowledged sign-in is lost. The
 //! binary runs with the simulator preset against this test's simulator on loopback, whose token
 //! endpoint can hold requests so that sign-ins are in flight when the signal arrives.
 
@@ -32,6 +33,12 @@ async fn free_port() -> anyhow::Result<SocketAddr> {
 /// The simulator (behind its relay and tap) registered for a backend on a free port, and the
 /// binary started with `grace` seconds of shutdown grace and a separate ops listener.
 async fn start(grace: u64) -> anyhow::Result<(Kit, Binary)> {
+    let (kit, binary, _) = start_with_store(grace, "kind = \"memory\"\n").await?;
+    Ok((kit, binary))
+}
+
+/// [`start`] with this `[session.store]` section; also returns the configuration file.
+async fn start_with_store(grace: u64, store: &str) -> anyhow::Result<(Kit, Binary, std::path::PathBuf)> {
     let (listener, public, spa, mut settings) = common::loopback_settings().await?;
     drop(listener);
     let ops = free_port().await?;
@@ -41,7 +48,7 @@ async fn start(grace: u64) -> anyhow::Result<(Kit, Binary)> {
         "listen = \"{public}\"\npublic_url = \"{}\"\nspa_dir = {:?}\nauth_rate_limit_per_minute = 0\n\
          ops_listen = \"{ops}\"\nshutdown_grace_seconds = {grace}\n\n\
          [provider]\npreset = \"simulator\"\nissuer = \"{issuer}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n\n\
-         [session.store]\nkind = \"memory\"\n",
+         [session.store]\n{store}",
         settings.public_url,
         spa.path(),
         settings.provider.client_id,
@@ -49,55 +56,62 @@ async fn start(grace: u64) -> anyhow::Result<(Kit, Binary)> {
     );
     let file = spa.path().join("backend.toml");
     std::fs::write(&file, config)?;
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_backend"));
-    command
-        .arg("--config")
-        .arg(&file)
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("BFF_")) {
-        command.env_remove(key);
-    }
-    let mut child = command.spawn().context("spawning the backend binary")?;
-    let pid = child.id().context("a pid")?;
-    let output = Arc::new(Mutex::new(String::new()));
-    let (ready, mut is_ready) = tokio::sync::watch::channel(false);
-    let stdout = child.stdout.take().context("stdout")?;
-    let stderr = child.stderr.take().context("stderr")?;
-    let mut readers = Vec::new();
-    for (stream, ready) in
-        [(Box::new(stdout) as Box<dyn tokio::io::AsyncRead + Unpin + Send>, Some(ready)), (Box::new(stderr), None)]
-    {
-        let output = output.clone();
-        readers.push(tokio::spawn(async move {
-            let mut lines = BufReader::new(stream).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                if line.contains("ProConnect kit ready")
-                    && let Some(ready) = &ready
-                {
-                    let _ = ready.send(true);
-                }
-                if let Ok(mut all) = output.lock() {
-                    all.push_str(&line);
-                    all.push('\n');
-                }
-            }
-        }));
-    }
-    let started = tokio::time::timeout(Duration::from_secs(60), is_ready.wait_for(|r| *r)).await;
-    let binary = Binary { child, pid, output, readers, public, ops };
-    if !matches!(started, Ok(Ok(_))) {
-        bail!("the binary did not start:\n{}", binary.output());
-    }
+    let binary = Binary::spawn(&file, public, ops).await?;
     let url = format!("http://{public}/");
-    Ok((Kit::around(url, simulator, relay, settings, spa), binary))
+    Ok((Kit::around(url, simulator, relay, settings, spa), binary, file))
 }
 
 impl Binary {
+    /// Starts the binary with this configuration file (listening on `public` and `ops`) and
+    /// waits until it says it is ready.
+    async fn spawn(file: &std::path::Path, public: SocketAddr, ops: SocketAddr) -> anyhow::Result<Self> {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_backend"));
+        command
+            .arg("--config")
+            .arg(file)
+            .env_remove("RUST_LOG")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("BFF_")) {
+            command.env_remove(key);
+        }
+        let mut child = command.spawn().context("spawning the backend binary")?;
+        let pid = child.id().context("a pid")?;
+        let output = Arc::new(Mutex::new(String::new()));
+        let (ready, mut is_ready) = tokio::sync::watch::channel(false);
+        let stdout = child.stdout.take().context("stdout")?;
+        let stderr = child.stderr.take().context("stderr")?;
+        let mut readers = Vec::new();
+        for (stream, ready) in
+            [(Box::new(stdout) as Box<dyn tokio::io::AsyncRead + Unpin + Send>, Some(ready)), (Box::new(stderr), None)]
+        {
+            let output = output.clone();
+            readers.push(tokio::spawn(async move {
+                let mut lines = BufReader::new(stream).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if line.contains("ProConnect kit ready")
+                        && let Some(ready) = &ready
+                    {
+                        let _ = ready.send(true);
+                    }
+                    if let Ok(mut all) = output.lock() {
+                        all.push_str(&line);
+                        all.push('\n');
+                    }
+                }
+            }));
+        }
+        let started = tokio::time::timeout(Duration::from_secs(60), is_ready.wait_for(|r| *r)).await;
+        let binary = Binary { child, pid, output, readers, public, ops };
+        if !matches!(started, Ok(Ok(_))) {
+            bail!("the binary did not start:\n{}", binary.output());
+        }
+        Ok(binary)
+    }
+
     fn output(&self) -> String {
         self.output.lock().map(|o| o.clone()).unwrap_or_default()
     }
@@ -239,5 +253,66 @@ async fn past_the_grace_period_ctrl_c_exits_anyway_and_says_so() -> anyhow::Resu
     ensure!(output.contains("SIGINT") && output.contains("grace period ended"), "logged:\n{output}");
     ensure!(stuck.await?.is_err(), "the stuck request was cut, not answered");
     kit.relay.tap.release();
+    Ok(())
+}
+
+/// `kill -9` while clients sign in on a SQLite file, then a restart on the same file: every
+/// sign-in that was acknowledged (its 303 with the session cookie arrived) is still signed in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_sign_ins_on_sqlite_loses_no_acknowledged_sign_in() -> anyhow::Result<()> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const CLIENTS: usize = 8;
+    const BEFORE_THE_KILL: usize = 40;
+    let dir = tempfile::tempdir()?;
+    let store = format!("kind = \"sqlite\"\npath = {:?}\n", dir.path().join("sessions.sqlite"));
+    let (kit, mut binary, config) = start_with_store(10, &store).await?;
+    let kit = Arc::new(kit);
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let (count, mut counted) = tokio::sync::watch::channel(0usize);
+    let count = Arc::new(count);
+    let killed = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let (kit, acknowledged, count, killed) = (kit.clone(), acknowledged.clone(), count.clone(), killed.clone());
+            tokio::spawn(async move {
+                loop {
+                    let browser = Browser::new();
+                    match browser.sign_in(&kit).await {
+                        Ok(done) if done.status == 303 && browser.session_cookie(&kit).is_some() => {
+                            acknowledged.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.push(browser);
+                            count.send_modify(|n| *n += 1);
+                        }
+                        Ok(done) => bail!("a sign-in answered {} {}", done.status, done.body),
+                        // Cut by the kill: not acknowledged, so nothing is owed.
+                        Err(_) if killed.load(Ordering::SeqCst) => return anyhow::Ok(()),
+                        Err(error) => return Err(error.context("a sign-in failed before the kill")),
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::timeout(Duration::from_secs(120), counted.wait_for(|n| *n >= BEFORE_THE_KILL))
+        .await
+        .context("sign-ins before the kill")??;
+    killed.store(true, Ordering::SeqCst);
+    binary.signal("KILL")?;
+    let status = binary.exit_within(Duration::from_secs(30)).await?;
+    ensure!(!status.success(), "killed: {status}");
+    for client in clients {
+        client.await??;
+    }
+    let signed_in = std::mem::take(&mut *acknowledged.lock().map_err(|_| anyhow::anyhow!("poisoned"))?);
+
+    let restarted = Binary::spawn(&config, binary.public, binary.ops).await?;
+    let mut lost = Vec::new();
+    for browser in &signed_in {
+        let me = browser.me(&kit.url).await?;
+        if me.status != 200 {
+            lost.push(format!("{} {}", me.status, me.body));
+        }
+    }
+    println!("kill -9 after {} acknowledged sign-ins ({CLIENTS} clients): {} lost", signed_in.len(), lost.len());
+    ensure!(signed_in.len() >= BEFORE_THE_KILL, "{} sign-ins", signed_in.len());
+    ensure!(lost.is_empty(), "acknowledged sign-ins lost by the crash: {lost:?}\n{}", restarted.output());
     Ok(())
 }
