@@ -82,7 +82,9 @@ impl RecordingProxy {
         let forward = Forward {
             backend,
             origin: format!("http://{addr}"),
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            // A new connection per request: tests restart the backend on the same port, and a
+            // pooled connection to the previous process would fail the next request.
+            client: Client::builder(TokioExecutor::new()).pool_max_idle_per_host(0).build_http(),
             seen: seen.clone(),
         };
         let app = axum::Router::new().fallback(relay).with_state(forward);
