@@ -3,6 +3,9 @@
 use wasm_bindgen::JsCast;
 
 fn main() {
+    // Panic messages in the console help while developing; a release build leaves the hook and
+    // its formatting out (a few kilobytes of Wasm): a panic there still stops with a Wasm trap.
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     // Into `index.html`'s hidden `#app`, beside the static sign-in page it replaces when ready
     // (see `frontend::reveal`); into the body when the page has no `#app`.
