@@ -183,7 +183,12 @@ async fn on_the_wire(entries: &[Value]) -> anyhow::Result<Vec<Resource>> {
         let url = field(0).as_str().unwrap_or_default().to_owned();
         // A URL listed twice (with JavaScript off, the module preload and the module script)
         // crossed the wire once.
-        if !url.starts_with("http") || resources.iter().any(|r: &Resource| r.url == url) {
+        // `/favicon.ico` is listed or not depending on when the entries are read (Chromium asks
+        // for it late): left out, so that the totals do not flicker.
+        if !url.starts_with("http")
+            || url.ends_with("/favicon.ico")
+            || resources.iter().any(|r: &Resource| r.url == url)
+        {
             continue;
         }
         let initiator = field(1).as_str().unwrap_or_default().to_owned();
