@@ -159,7 +159,16 @@ async fn loads(url: &str, javascript: bool, loads: usize) -> anyhow::Result<(Vec
                 None
             };
             poll(&browser, SETTLED, "the page, its fonts and images did not finish loading").await?;
-            let first_paint = browser.js(FIRST_PAINT).await?.as_f64();
+            // The paint entry can lag behind the load (a smoke run once missed it with
+            // JavaScript off): polled for up to 3 s, "—" in the report if it never comes.
+            let deadline = Instant::now() + Duration::from_secs(3);
+            let first_paint = loop {
+                let fcp = browser.js(FIRST_PAINT).await?.as_f64();
+                if fcp.is_some() || Instant::now() > deadline {
+                    break fcp;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            };
             paints.push(Paint { first_paint, interactive });
             if i == 0 {
                 entries = browser.js(ENTRIES).await?.as_array().cloned().unwrap_or_default();
