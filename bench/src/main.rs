@@ -7,12 +7,14 @@
 //! are processes too. Every loop stops by itself, bounded in count and in time.
 //!
 //! `bench [--smoke] [--only a,b] [--seconds S] [--levels N,N] [--client raw|hyper] [--out FILE]`; sections: sizes, crypto,
-//! ready, signin, node, aged, me, memory, browser. `--smoke` runs each (and a few seconds of soak) for a fraction of a
+//! ready, signin, node, aged, me, memory, browser, page (the sign-in page: bytes per resource type, first paint
+//! with JavaScript on and off, Lighthouse). `--smoke` runs each (and a few seconds of soak) for a fraction of a
 //! second and writes `target/bench/smoke.md`. `bench --soak [--soak-minutes M]` runs only the soak (10 minutes per
 //! store unless M) and rewrites only its own part of `BENCHMARKS.md`.
 
 mod crypto;
 mod load;
+mod page;
 mod procs;
 mod report;
 mod soak;
@@ -111,7 +113,8 @@ const SMOKE: Scale = Scale {
 };
 
 /// `soak` runs only when asked (`--soak`, `--only soak`) or with `--smoke`.
-const SECTIONS: [&str; 10] = ["sizes", "crypto", "ready", "signin", "node", "aged", "me", "memory", "browser", "soak"];
+const SECTIONS: [&str; 11] =
+    ["sizes", "crypto", "ready", "signin", "node", "aged", "me", "memory", "browser", "page", "soak"];
 
 /// The demo client every relying party here uses.
 const CLIENT_ID: &str = "demo-fs";
@@ -401,29 +404,13 @@ impl Lab {
 
     /// Installs (once, `npm ci` from the committed lock file) and starts the Node relying party.
     async fn node(&mut self) -> anyhow::Result<Proc> {
-        let source = self.root.join("bench/node");
-        let dir = self.root.join("target/bench-node");
-        std::fs::create_dir_all(&dir)?;
-        let lock = std::fs::read(source.join("package-lock.json"))?;
-        let installed = std::fs::read(dir.join("package-lock.json")).ok();
-        for file in ["package.json", "package-lock.json", "server.js"] {
-            std::fs::copy(source.join(file), dir.join(file))?;
-        }
-        if installed.as_deref() != Some(lock.as_slice()) || !dir.join("node_modules").exists() {
-            eprintln!("==> npm ci in {} (express, express-session, openid-client 5)", dir.display());
-            let status = tokio::time::timeout(
-                Duration::from_secs(300),
-                Command::new("npm")
-                    .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-                    .current_dir(&dir)
-                    .status(),
-            )
-            .await
-            .context("npm ci took more than 5 minutes")??;
-            if !status.success() {
-                bail!("npm ci failed in {}", dir.display());
-            }
-        }
+        let dir = npm_ci(
+            &self.root.join("bench/node"),
+            &self.root.join("target/bench-node"),
+            &["server.js"],
+            "express, express-session, openid-client 5",
+        )
+        .await?;
         let mut command = Command::new("node");
         command
             .arg("server.js")
@@ -437,6 +424,31 @@ impl Lab {
         process.wait_line(Duration::from_secs(30)).await?;
         Ok(process)
     }
+}
+
+/// Copies `package.json`, `package-lock.json` and `files` from `source` into `dir` and runs
+/// `npm ci` there when its `node_modules` is missing or was installed from another lock file;
+/// returns `dir`. Only the bench installs these (not `./x setup` nor `./x test`).
+pub async fn npm_ci(source: &Path, dir: &Path, files: &[&str], what: &str) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let lock = std::fs::read(source.join("package-lock.json"))?;
+    let installed = std::fs::read(dir.join("package-lock.json")).ok();
+    for file in ["package.json", "package-lock.json"].iter().chain(files) {
+        std::fs::copy(source.join(file), dir.join(file))?;
+    }
+    if installed.as_deref() != Some(lock.as_slice()) || !dir.join("node_modules").exists() {
+        eprintln!("==> npm ci in {} ({what})", dir.display());
+        let status = tokio::time::timeout(
+            Duration::from_secs(300),
+            Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(dir).status(),
+        )
+        .await
+        .context("npm ci took more than 5 minutes")??;
+        if !status.success() {
+            bail!("npm ci failed in {}", dir.display());
+        }
+    }
+    Ok(dir.to_owned())
 }
 
 /// `redis-server` on a free loopback port, nothing persisted; stopped when dropped.
@@ -745,6 +757,16 @@ async fn run(run: Run) -> anyhow::Result<()> {
         let times = spa::time_to_button(&lab.backend_url(), scale.loads).await;
         backend.stop().await;
         results.loads = times?;
+    }
+
+    if run.wants("page") {
+        eprintln!("==> the sign-in page: bytes on the wire, first paint with JavaScript on and off, Lighthouse");
+        let (backend, _, _) = lab.backend(&Store::Memory, lab.backend_port).await?;
+        let measured = page::measure(&lab.backend_url(), scale.loads, &run.root, &lab.dir).await;
+        backend.stop().await;
+        let measured = measured?;
+        eprintln!("{}", report::page_summary(&measured));
+        results.page = Some(measured);
     }
 
     let soaked = if run.wants("soak") {

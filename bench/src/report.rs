@@ -256,6 +256,8 @@ pub struct Results {
     pub memory: Vec<Memory>,
     /// Page loads (the first with an empty cache).
     pub loads: Vec<crate::spa::Load>,
+    /// The sign-in page: bytes, paints, Lighthouse.
+    pub page: Option<crate::page::Page>,
     /// Load averages at the end.
     pub finished_load: String,
 }
@@ -607,7 +609,117 @@ pub fn table(r: &Results) -> String {
             m(|l| l.button)
         );
     }
+    if let Some(page) = &r.page {
+        s.push_str(&page_table(page));
+    }
     s
+}
+
+/// Median and first (empty-cache) load of one paint figure, "—" when absent.
+fn paint_figures(loads: &[crate::page::Paint], f: fn(&crate::page::Paint) -> Option<f64>) -> (String, String) {
+    let values: Vec<f64> = loads.iter().filter_map(f).collect();
+    if values.is_empty() {
+        return ("—".into(), "—".into());
+    }
+    (
+        format!("{:.0}", median(&values)),
+        loads.first().and_then(f).map(|v| format!("{v:.0}")).unwrap_or_else(|| "—".into()),
+    )
+}
+
+/// The sign-in page's Markdown.
+fn page_table(page: &crate::page::Page) -> String {
+    use crate::page::{KINDS, Lighthouse};
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\n### Sign-in page\n\nHeadless Chromium in French (`navigator.language` = `{}`), 1280×900, the release backend serving `dist/`; see the method section.\n\n#### Bytes on the wire (JavaScript on, until the App's button and the fonts are there)\n\n| resource type | files | brotli, as served (`Accept-Encoding: br`) | Chromium's `encodedBodySize` | decoded | JavaScript off: files | JavaScript off: brotli |\n|---|---:|---:|---:|---:|---:|---:|",
+        page.language
+    );
+    let mut total = (0usize, 0u64, 0u64, 0u64);
+    for kind in KINDS {
+        let files: Vec<_> = page.resources.iter().filter(|r| r.kind == kind).collect();
+        let off: Vec<_> = page.without_js.iter().filter(|r| r.kind == kind).collect();
+        if files.is_empty() && off.is_empty() {
+            continue;
+        }
+        let (br, chromium, decoded) = (
+            files.iter().map(|r| r.brotli).sum::<u64>(),
+            files.iter().map(|r| r.chromium_encoded).sum::<u64>(),
+            files.iter().map(|r| r.decoded).sum::<u64>(),
+        );
+        let uncompressed = files.iter().filter(|r| r.encoding != "br").count();
+        let note = if uncompressed > 0 { format!(" ({uncompressed} not brotli)") } else { String::new() };
+        let _ = writeln!(
+            s,
+            "| {kind} | {}{note} | {} | {} | {} | {} | {} |",
+            files.len(),
+            kb(br),
+            kb(chromium),
+            kb(decoded),
+            off.len(),
+            kb(off.iter().map(|r| r.brotli).sum())
+        );
+        total = (total.0 + files.len(), total.1 + br, total.2 + chromium, total.3 + decoded);
+    }
+    let _ = writeln!(
+        s,
+        "| **total** | {} | **{}** | {} | {} | {} | **{}** |\n",
+        total.0,
+        kb(total.1),
+        kb(total.2),
+        kb(total.3),
+        page.without_js.len(),
+        kb(page.without_js.iter().map(|r| r.brotli).sum())
+    );
+    let _ = writeln!(
+        s,
+        "#### First paint and interactive\n\nms from navigation start; median of the loads, and the first load (empty cache).\n\n| JavaScript | loads | button's first paint (FCP), median | first load | App's button (`connect-button-visible`), median | first load |\n|---|---:|---:|---:|---:|---:|"
+    );
+    for (label, loads) in [("on", &page.js_on), ("off", &page.js_off)] {
+        let (fcp, fcp_first) = paint_figures(loads, |p| p.first_paint);
+        let (tti, tti_first) = paint_figures(loads, |p| p.interactive);
+        let _ = writeln!(s, "| {label} | {} | {fcp} | {fcp_first} | {tti} | {tti_first} |", loads.len());
+    }
+    let _ = writeln!(s, "\n#### Lighthouse (mobile profile, simulated throttling)\n");
+    match &page.lighthouse {
+        Lighthouse::Ran { version, performance, accessibility, fcp_ms, lcp_ms, tbt_ms, cls, total_bytes, warnings } => {
+            let _ = writeln!(
+                s,
+                "| Lighthouse | performance | accessibility | FCP | LCP | TBT | CLS | total transfer |\n|---|---:|---:|---:|---:|---:|---:|---:|\n| {version} | {performance:.0} | {accessibility:.0} | {fcp_ms:.0} ms | {lcp_ms:.0} ms | {tbt_ms:.0} ms | {cls:.3} | {} |",
+                kb(*total_bytes as u64)
+            );
+            for warning in warnings {
+                let _ = writeln!(s, "\nLighthouse's warning: {}", warning.replace('\n', " "));
+            }
+        }
+        Lighthouse::Unavailable(reason) => {
+            let _ = writeln!(s, "Lighthouse could not run here: {}", reason.replace('`', "'"));
+        }
+    }
+    s
+}
+
+/// One paragraph for the console.
+pub fn page_summary(page: &crate::page::Page) -> String {
+    let br: u64 = page.resources.iter().map(|r| r.brotli).sum();
+    let (on_fcp, _) = paint_figures(&page.js_on, |p| p.first_paint);
+    let (on_tti, _) = paint_figures(&page.js_on, |p| p.interactive);
+    let (off_fcp, _) = paint_figures(&page.js_off, |p| p.first_paint);
+    let lighthouse = match &page.lighthouse {
+        crate::page::Lighthouse::Ran { performance, accessibility, lcp_ms, cls, total_bytes, .. } => format!(
+            "Lighthouse performance {performance:.0}, accessibility {accessibility:.0}, LCP {lcp_ms:.0} ms, CLS {cls:.3}, transfer {}",
+            kb(*total_bytes as u64)
+        ),
+        crate::page::Lighthouse::Unavailable(reason) => format!("Lighthouse unavailable: {reason}"),
+    };
+    format!(
+        "    {} files, {} brotli (JS off: {} files, {}); first paint JS on {on_fcp} ms, JS off {off_fcp} ms; App's button {on_tti} ms; {lighthouse}",
+        page.resources.len(),
+        kb(br),
+        page.without_js.len(),
+        kb(page.without_js.iter().map(|r| r.brotli).sum())
+    )
 }
 
 /// The name of one soak period: `minute` in a full run.

@@ -154,16 +154,23 @@ impl Browser {
 
     /// Same, with a window size and a device scale factor (3 to compare with the 3× references).
     pub async fn start_with(width: u32, height: u32, scale: u32) -> anyhow::Result<Self> {
-        Self::launch(width, height, scale, true).await
+        Self::launch(width, height, scale, true, None).await
     }
 
     /// Headless Chromium with JavaScript disabled (Chromium's content setting: pages run no
     /// script; WebDriver's own commands still work).
     pub async fn start_without_javascript() -> anyhow::Result<Self> {
-        Self::launch(1280, 900, 1, false).await
+        Self::launch(1280, 900, 1, false, None).await
     }
 
-    async fn launch(width: u32, height: u32, scale: u32, javascript: bool) -> anyhow::Result<Self> {
+    /// Headless Chromium in French (`--lang`, `--accept-lang` and the `intl.accept_languages` pref
+    /// `fr-FR,fr`: `navigator.language` is `fr-FR` and the static
+    /// sign-in page of `index.html` is kept for a French browser), with or without JavaScript.
+    pub async fn start_french(javascript: bool) -> anyhow::Result<Self> {
+        Self::launch(1280, 900, 1, javascript, Some("fr-FR")).await
+    }
+
+    async fn launch(width: u32, height: u32, scale: u32, javascript: bool, lang: Option<&str>) -> anyhow::Result<Self> {
         let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let port = free_port()?;
         let driver = Command::new(&chromedriver)
@@ -191,9 +198,21 @@ impl Browser {
         });
         // Chromium will not open a window narrower than 500 px: emulate narrow screens.
         let mut caps = caps;
+        let mut prefs = serde_json::Map::new();
         if !javascript {
-            caps["goog:chromeOptions"]["prefs"] =
-                serde_json::json!({ "profile.managed_default_content_settings.javascript": 2 });
+            prefs.insert("profile.managed_default_content_settings.javascript".into(), 2.into());
+        }
+        if let Some(lang) = lang {
+            // Headless Chromium ignores `--lang` for `navigator.language`: `--accept-lang` sets it.
+            let languages = format!("{lang},{}", lang.split('-').next().unwrap_or(lang));
+            if let Some(args) = caps["goog:chromeOptions"]["args"].as_array_mut() {
+                args.push(format!("--lang={lang}").into());
+                args.push(format!("--accept-lang={languages}").into());
+            }
+            prefs.insert("intl.accept_languages".into(), languages.into());
+        }
+        if !prefs.is_empty() {
+            caps["goog:chromeOptions"]["prefs"] = prefs.into();
         }
         if width < 500 {
             caps["goog:chromeOptions"]["mobileEmulation"] =

@@ -1,0 +1,302 @@
+//! The sign-in page as a browser gets it (issue 14): bytes on the wire per resource type, the
+//! button's first paint with JavaScript on and off, the App's button (time to interactive), and
+//! Lighthouse's audit (performance and accessibility, mobile profile).
+
+use anyhow::{Context, bail};
+use serde_json::Value;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use tokio::process::Command;
+
+/// One resource the page loaded (the document itself included).
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// Its URL, as Chromium's Resource Timing names it.
+    pub url: String,
+    /// One of [`KINDS`].
+    pub kind: &'static str,
+    /// Body bytes when fetched again with `Accept-Encoding: br`, as the backend serves them.
+    pub brotli: u64,
+    /// The `Content-Encoding` of that answer (`identity` when none).
+    pub encoding: String,
+    /// Chromium's `encodedBodySize` (it asks for `gzip, deflate, br, zstd` on 127.0.0.1 too).
+    pub chromium_encoded: u64,
+    /// Chromium's `decodedBodySize`.
+    pub decoded: u64,
+}
+
+/// One page load, ms from navigation start.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Paint {
+    /// `first-contentful-paint`: the page's first frame, which holds the button (see BENCHMARKS.md).
+    pub first_paint: Option<f64>,
+    /// `connect-button-visible`: the App's own button (JavaScript on only).
+    pub interactive: Option<f64>,
+}
+
+/// Lighthouse's figures, or why it did not run.
+#[derive(Debug, Clone)]
+pub enum Lighthouse {
+    /// It ran.
+    Ran {
+        /// Its version.
+        version: String,
+        /// Performance score, 0–100.
+        performance: f64,
+        /// Accessibility score, 0–100.
+        accessibility: f64,
+        /// First contentful paint (simulated mobile), ms.
+        fcp_ms: f64,
+        /// Largest contentful paint (simulated mobile), ms.
+        lcp_ms: f64,
+        /// Total blocking time, ms.
+        tbt_ms: f64,
+        /// Cumulative layout shift.
+        cls: f64,
+        /// `total-byte-weight`: bytes transferred.
+        total_bytes: f64,
+        /// Its run warnings.
+        warnings: Vec<String>,
+    },
+    /// It could not run here: why.
+    Unavailable(String),
+}
+
+/// Everything the section measured.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// What the page loads with JavaScript on, until the App's button and the fonts are there.
+    pub resources: Vec<Resource>,
+    /// What it loads with JavaScript off, until the page, its fonts and images are loaded.
+    pub without_js: Vec<Resource>,
+    /// Loads with JavaScript on (the first with an empty cache).
+    pub js_on: Vec<Paint>,
+    /// Loads with JavaScript off (the first with an empty cache).
+    pub js_off: Vec<Paint>,
+    /// The browser's `navigator.language` (French, so that the static page shows).
+    pub language: String,
+    /// Lighthouse.
+    pub lighthouse: Lighthouse,
+}
+
+/// The resource types, in the report's order.
+pub const KINDS: [&str; 8] = ["HTML", "CSS", "fonts", "Wasm", "JS", "images", "API (JSON)", "other"];
+
+fn kind_of(url: &str, initiator: &str) -> &'static str {
+    if initiator == "navigation" {
+        return "HTML";
+    }
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    if path.contains("/api/") {
+        return "API (JSON)";
+    }
+    let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match ext.as_str() {
+        "html" => "HTML",
+        "css" => "CSS",
+        "woff2" | "woff" | "ttf" | "otf" => "fonts",
+        "wasm" => "Wasm",
+        "js" | "mjs" => "JS",
+        "svg" | "png" | "jpg" | "jpeg" | "gif" | "webp" | "avif" | "ico" => "images",
+        _ => "other",
+    }
+}
+
+/// Every entry of the navigation and Resource Timing buffers: name, initiator, encoded and
+/// decoded body sizes.
+const ENTRIES: &str =
+    "return [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
+    .map(e => [e.name, e.initiatorType || 'navigation', e.encodedBodySize, e.decodedBodySize]);";
+
+/// True once the page, its fonts and its images are loaded.
+const SETTLED: &str = "return document.readyState === 'complete' && document.fonts.status === 'loaded';";
+
+const FIRST_PAINT: &str =
+    "return performance.getEntriesByName('first-contentful-paint').map(e => e.startTime)[0] ?? null;";
+
+const BUTTON_MARK: &str =
+    "return performance.getEntriesByName('connect-button-visible').map(e => e.startTime)[0] ?? null;";
+
+/// Polls `script` until it returns something other than `null`/`false`, up to 15 s.
+async fn poll(browser: &e2e::Browser, script: &str, what: &str) -> anyhow::Result<Value> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let value = browser.js(script).await?;
+        if !value.is_null() && value != Value::Bool(false) {
+            return Ok(value);
+        }
+        if Instant::now() > deadline {
+            bail!("{what} within 15 s");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// `loads` loads of `url` in one French headless Chromium with or without JavaScript, each from
+/// `about:blank` (the first with an empty cache); returns the paints and, of the first load, the
+/// Resource Timing entries (url, initiator, encoded, decoded) and `navigator.language`.
+async fn loads(url: &str, javascript: bool, loads: usize) -> anyhow::Result<(Vec<Paint>, Vec<Value>, String)> {
+    let browser = e2e::Browser::start_french(javascript).await?;
+    let result = async {
+        let mut paints = Vec::with_capacity(loads);
+        let mut entries = Vec::new();
+        let mut language = String::new();
+        for i in 0..loads {
+            browser.client.goto("about:blank").await?;
+            browser.client.goto(&format!("{url}?bench={i}")).await?;
+            let interactive = if javascript {
+                Some(
+                    poll(&browser, BUTTON_MARK, "no `connect-button-visible` mark").await?.as_f64().unwrap_or(f64::NAN),
+                )
+            } else {
+                let button = browser
+                    .js("const b = document.getElementById('shell-connect-button'); \
+                         return b ? b.getBoundingClientRect().bottom <= innerHeight : null;")
+                    .await?;
+                if button != Value::Bool(true) {
+                    bail!("without JavaScript, the static page's button is missing or below the fold: {button}");
+                }
+                None
+            };
+            poll(&browser, SETTLED, "the page, its fonts and images did not finish loading").await?;
+            // The paint entry can lag behind the load (a smoke run once missed it with
+            // JavaScript off): polled for up to 3 s, "—" in the report if it never comes.
+            let deadline = Instant::now() + Duration::from_secs(3);
+            let first_paint = loop {
+                let fcp = browser.js(FIRST_PAINT).await?.as_f64();
+                if fcp.is_some() || Instant::now() > deadline {
+                    break fcp;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            };
+            paints.push(Paint { first_paint, interactive });
+            if i == 0 {
+                entries = browser.js(ENTRIES).await?.as_array().cloned().unwrap_or_default();
+                language = browser.js("return navigator.language").await?.as_str().unwrap_or_default().to_owned();
+            }
+        }
+        anyhow::Ok((paints, entries, language))
+    }
+    .await;
+    browser.close().await?;
+    result
+}
+
+/// Fetches each entry again with `Accept-Encoding: br` (reqwest decodes nothing here: it has no
+/// compression feature) and counts the body bytes as served.
+async fn on_the_wire(entries: &[Value]) -> anyhow::Result<Vec<Resource>> {
+    let client = reqwest::Client::builder().build()?;
+    let mut resources = Vec::new();
+    for entry in entries {
+        let field = |i: usize| entry.get(i).cloned().unwrap_or(Value::Null);
+        let url = field(0).as_str().unwrap_or_default().to_owned();
+        // A URL listed twice (with JavaScript off, the module preload and the module script)
+        // crossed the wire once.
+        // `/favicon.ico` is listed or not depending on when the entries are read (Chromium asks
+        // for it late): left out, so that the totals do not flicker.
+        if !url.starts_with("http")
+            || url.ends_with("/favicon.ico")
+            || resources.iter().any(|r: &Resource| r.url == url)
+        {
+            continue;
+        }
+        let initiator = field(1).as_str().unwrap_or_default().to_owned();
+        let answer = client.get(&url).header("Accept-Encoding", "br").send().await?;
+        // `/api/me` answers 401 without a session, as it did to the page: its bytes count all the same.
+        let encoding =
+            answer.headers().get("content-encoding").and_then(|v| v.to_str().ok()).unwrap_or("identity").to_owned();
+        let body = answer.bytes().await?;
+        resources.push(Resource {
+            kind: kind_of(&url, &initiator),
+            url,
+            brotli: body.len() as u64,
+            encoding,
+            chromium_encoded: field(2).as_u64().unwrap_or(0),
+            decoded: field(3).as_u64().unwrap_or(0),
+        });
+    }
+    Ok(resources)
+}
+
+/// The section: bytes and paints in headless Chromium, then Lighthouse, against the backend at
+/// `url`; `n` loads per mode; Lighthouse's report goes to `run_dir`.
+pub async fn measure(url: &str, n: usize, root: &Path, run_dir: &Path) -> anyhow::Result<Page> {
+    let (js_on, entries, language) = loads(url, true, n).await?;
+    if !language.starts_with("fr") {
+        bail!("the bench's Chromium is not French (navigator.language = {language:?}): the static page would not show");
+    }
+    let resources = on_the_wire(&entries).await?;
+    for r in &resources {
+        eprintln!("    {:>6} {:>9} B {:<8} {}", r.kind, r.brotli, r.encoding, r.url);
+    }
+    let (js_off, entries_off, _) = loads(url, false, n).await?;
+    let without_js = on_the_wire(&entries_off).await?;
+    for r in &without_js {
+        eprintln!("    {:>6} {:>9} B {:<8} {} (JavaScript off)", r.kind, r.brotli, r.encoding, r.url);
+    }
+    let lighthouse = lighthouse(url, root, run_dir).await;
+    Ok(Page { resources, without_js, js_on, js_off, language, lighthouse })
+}
+
+/// Installs Lighthouse (`npm ci` from `bench/lighthouse`'s lock file into
+/// `target/bench-lighthouse`) when missing, runs it once on `url` and reads its JSON report;
+/// any failure becomes [`Lighthouse::Unavailable`] with the reason.
+async fn lighthouse(url: &str, root: &Path, run_dir: &Path) -> Lighthouse {
+    match run_lighthouse(url, root, run_dir).await {
+        Ok(figures) => figures,
+        Err(error) => {
+            let reason = format!("{error:#}");
+            eprintln!("    Lighthouse did not run: {reason}");
+            Lighthouse::Unavailable(reason)
+        }
+    }
+}
+
+async fn run_lighthouse(url: &str, root: &Path, run_dir: &Path) -> anyhow::Result<Lighthouse> {
+    let dir =
+        crate::npm_ci(&root.join("bench/lighthouse"), &root.join("target/bench-lighthouse"), &[], "lighthouse").await?;
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let report = run_dir.join("lighthouse.json");
+    let _ = std::fs::remove_file(&report);
+    eprintln!("    Lighthouse (mobile profile, simulated throttling) on {url}");
+    let output = tokio::time::timeout(
+        Duration::from_secs(240),
+        Command::new("node")
+            .arg(dir.join("node_modules/lighthouse/cli/index.js"))
+            .arg(url)
+            .args(["--output=json", "--only-categories=performance,accessibility", "--quiet"])
+            .arg(format!("--output-path={}", report.display()))
+            .arg("--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --lang=fr-FR --accept-lang=fr-FR,fr")
+            .env("CHROME_PATH", chromium)
+            .current_dir(&dir)
+            .output(),
+    )
+    .await
+    .context("Lighthouse took more than 4 minutes")?
+    .context("cannot start node")?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
+        bail!("lighthouse exited with {}: {}", output.status, tail.into_iter().rev().collect::<Vec<_>>().join(" / "));
+    }
+    let json: Value = serde_json::from_slice(&std::fs::read(&report).context("no Lighthouse report")?)?;
+    if let Some(error) = json.get("runtimeError").and_then(|e| e.get("message")).and_then(Value::as_str) {
+        bail!("Lighthouse's runtime error: {error}");
+    }
+    let score = |category: &str| json["categories"][category]["score"].as_f64().map(|s| s * 100.0);
+    let audit = |id: &str| json["audits"][id]["numericValue"].as_f64().unwrap_or(f64::NAN);
+    Ok(Lighthouse::Ran {
+        version: json["lighthouseVersion"].as_str().unwrap_or("?").to_owned(),
+        performance: score("performance").context("no performance score (the page did not load?)")?,
+        accessibility: score("accessibility").context("no accessibility score")?,
+        fcp_ms: audit("first-contentful-paint"),
+        lcp_ms: audit("largest-contentful-paint"),
+        tbt_ms: audit("total-blocking-time"),
+        cls: audit("cumulative-layout-shift"),
+        total_bytes: audit("total-byte-weight"),
+        warnings: json["runWarnings"]
+            .as_array()
+            .map(|w| w.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default(),
+    })
+}
