@@ -314,6 +314,16 @@ impl Browser {
         Ok(path)
     }
 
+    /// Ends a journey: on failure saves `<name>-failure.png` (see [`Browser::screenshot`]), then
+    /// closes the browser either way and returns the journey's result.
+    pub async fn finish<T>(self, result: anyhow::Result<T>, name: &str) -> anyhow::Result<T> {
+        if result.is_err() {
+            let _ = self.screenshot(&format!("{name}-failure")).await;
+        }
+        self.close().await?;
+        result
+    }
+
     /// Closes the browser session and stops chromedriver (and Chromium, see `Drop`).
     pub async fn close(mut self) -> anyhow::Result<()> {
         let result = self.client.clone().close().await;

@@ -141,11 +141,7 @@ async fn the_app_takes_over_the_static_sign_in_page_in_place() -> anyhow::Result
         anyhow::Ok(())
     }
     .await;
-    if result.is_err() {
-        let _ = browser.screenshot("first-paint-failure").await;
-    }
-    browser.close().await?;
-    result?;
+    browser.finish(result, "first-paint").await?;
     broken.assert_no_jwt_readable_by_script()?;
     kit.assert_no_jwt_readable_by_script()
 }
@@ -188,10 +184,6 @@ async fn an_agent_signs_in_and_out_with_javascript_disabled() -> anyhow::Result<
         anyhow::Ok(())
     }
     .await;
-    if result.is_err() {
-        let _ = browser.screenshot("no-javascript-failure").await;
-    }
-    browser.close().await?;
-    result?;
+    browser.finish(result, "no-javascript").await?;
     kit.assert_no_jwt_readable_by_script()
 }

@@ -13,11 +13,7 @@ where
     Fut: std::future::Future<Output = (Browser, anyhow::Result<()>)>,
 {
     let (browser, result) = steps(Browser::start().await?).await;
-    if result.is_err() {
-        let _ = browser.screenshot(&format!("{name}-failure")).await;
-    }
-    browser.close().await?;
-    result
+    browser.finish(result, name).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -107,11 +107,7 @@ async fn check_brand(kit: &Kit, query: &str, name: &str, size: (f64, f64), link:
         anyhow::Ok(())
     }
     .await;
-    if result.is_err() {
-        let _ = browser.screenshot(&format!("recette-{name}-failure")).await;
-    }
-    browser.close().await?;
-    result?;
+    browser.finish(result, &format!("recette-{name}")).await?;
     kit.assert_no_jwt_readable_by_script()
 }
 
@@ -247,10 +243,6 @@ async fn keyboard_only_sign_in() -> anyhow::Result<()> {
         anyhow::Ok(())
     }
     .await;
-    if result.is_err() {
-        let _ = browser.screenshot("keyboard-failure").await;
-    }
-    browser.close().await?;
-    result?;
+    browser.finish(result, "keyboard").await?;
     kit.assert_no_jwt_readable_by_script()
 }

@@ -9,11 +9,7 @@ async fn an_agent_signs_in_sees_their_profile_and_signs_out() -> anyhow::Result<
     let kit = Kit::start().await?;
     let browser = Browser::start().await?;
     let result = walk(&kit, &browser).await;
-    if result.is_err() {
-        let _ = browser.screenshot("sign-in-failure").await;
-    }
-    browser.close().await?;
-    result?;
+    browser.finish(result, "sign-in").await?;
     kit.assert_no_jwt_readable_by_script()
 }
 
