@@ -27,22 +27,45 @@ async fn a_token_endpoint_slower_than_the_timeout_is_a_quick_502() -> anyhow::Re
     Ok(())
 }
 
-/// A provider whose discovery is fine but whose token endpoint answers `size` bytes of JSON.
-async fn provider_with_a_huge_token_response(size: usize) -> anyhow::Result<(String, tokio::task::JoinHandle<()>)> {
-    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-    let addr: SocketAddr = listener.local_addr()?;
-    let issuer = format!("http://{addr}/api/v2");
-    let discovery = json!({
+/// A discovery document whose endpoints all sit under `issuer`.
+fn discovery(issuer: &str) -> serde_json::Value {
+    json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
         "userinfo_endpoint": format!("{issuer}/userinfo"),
         "jwks_uri": format!("{issuer}/jwks"),
         "end_session_endpoint": format!("{issuer}/session/end"),
+        "revocation_endpoint": format!("{issuer}/token/revocation"),
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["ES256"],
+    })
+}
+
+/// A loopback listener that accepts connections, holds them open and never answers; returns
+/// its address and how many connections it accepted so far.
+async fn silent_listener() -> anyhow::Result<(SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>)> {
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+    let addr = listener.local_addr()?;
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(socket);
+        }
     });
+    Ok((addr, accepted))
+}
+
+/// A provider whose discovery is fine but whose token endpoint answers `size` bytes of JSON.
+async fn provider_with_a_huge_token_response(size: usize) -> anyhow::Result<(String, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+    let addr: SocketAddr = listener.local_addr()?;
+    let issuer = format!("http://{addr}/api/v2");
+    let discovery = discovery(&issuer);
     let huge =
         format!(r#"{{"token_type":"Bearer","expires_in":60,"id_token":"x","access_token":"{}"}}"#, "a".repeat(size));
     let app = axum::Router::new()
@@ -88,21 +111,9 @@ async fn an_oversized_token_response_is_refused() -> anyhow::Result<()> {
 /// discovery, not one per request (each waiting its own timeout).
 #[tokio::test]
 async fn requests_queued_behind_a_hanging_discovery_share_its_failure() -> anyhow::Result<()> {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
     let kit = Kit::start().await?;
-    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-    let issuer = format!("http://{}/api/v2", listener.local_addr()?);
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let counter = accepted.clone();
-    // Accepts and never answers.
-    let _hanging = tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            counter.fetch_add(1, Ordering::SeqCst);
-            held.push(socket);
-        }
-    });
+    let (hanging, accepted) = silent_listener().await?;
+    let issuer = format!("http://{hanging}/api/v2");
     let mut settings = kit.settings.clone();
     settings.provider.issuer = Some(issuer.parse()?);
     settings.provider.timeout_seconds = 1;
@@ -117,7 +128,7 @@ async fn requests_queued_behind_a_hanging_discovery_share_its_failure() -> anyho
     }
     // One discovery the six share, plus at most the background health check (`ops`); each
     // sign-in waiting its own turn would make six (seven with the check).
-    let connections = accepted.load(Ordering::SeqCst);
+    let connections = accepted.load(std::sync::atomic::Ordering::SeqCst);
     ensure!(connections <= 2, "6 concurrent sign-ins reached a hanging provider {connections} times");
     Ok(())
 }
@@ -126,33 +137,13 @@ async fn requests_queued_behind_a_hanging_discovery_share_its_failure() -> anyho
 /// before anything is sent there.
 #[tokio::test]
 async fn discovery_endpoints_off_the_issuers_origin_are_refused() -> anyhow::Result<()> {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
     let kit = Kit::start().await?;
-    let elsewhere = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-    let elsewhere_origin = format!("http://{}", elsewhere.local_addr()?);
-    let reached = Arc::new(AtomicUsize::new(0));
-    let counter = reached.clone();
-    let _elsewhere = tokio::spawn(async move {
-        while elsewhere.accept().await.is_ok() {
-            counter.fetch_add(1, Ordering::SeqCst);
-        }
-    });
+    let (elsewhere, reached) = silent_listener().await?;
+    let elsewhere_origin = format!("http://{elsewhere}");
     for endpoint in ["token_endpoint", "userinfo_endpoint", "jwks_uri", "revocation_endpoint", "end_session_endpoint"] {
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let issuer = format!("http://{}/api/v2", listener.local_addr()?);
-        let mut discovery = json!({
-            "issuer": issuer,
-            "authorization_endpoint": format!("{issuer}/authorize"),
-            "token_endpoint": format!("{issuer}/token"),
-            "userinfo_endpoint": format!("{issuer}/userinfo"),
-            "jwks_uri": format!("{issuer}/jwks"),
-            "end_session_endpoint": format!("{issuer}/session/end"),
-            "revocation_endpoint": format!("{issuer}/token/revocation"),
-            "response_types_supported": ["code"],
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["ES256"],
-        });
+        let mut discovery = discovery(&issuer);
         discovery[endpoint] = json!(format!("{elsewhere_origin}/api/v2/x"));
         let app = axum::Router::new()
             .route("/api/v2/.well-known/openid-configuration", get(move || async move { axum::Json(discovery) }))
@@ -166,6 +157,6 @@ async fn discovery_endpoints_off_the_issuers_origin_are_refused() -> anyhow::Res
         let answer = Browser::new().get(&format!("{base}auth/login")).await?;
         answer.expect_error(502, "provider_unavailable").with_context(|| endpoint.to_owned())?;
     }
-    ensure!(reached.load(Ordering::SeqCst) == 0, "the other origin was contacted");
+    ensure!(reached.load(std::sync::atomic::Ordering::SeqCst) == 0, "the other origin was contacted");
     Ok(())
 }
