@@ -7,6 +7,7 @@ pub mod api;
 pub mod components;
 pub mod config;
 pub mod i18n;
+pub mod json;
 pub mod pages;
 
 use components::{Footer, Header};
