@@ -1,6 +1,7 @@
 //! The BFF's JSON API, typed by the `shared` crate. The only module that talks to the server.
 
 use crate::json;
+use leptos::prelude::{Set, signal, ReadSignal};
 use shared::{Bilingual, Brand, Me, PublicConfig};
 use std::pin::Pin;
 use wasm_bindgen::{JsCast, JsValue};
@@ -112,6 +113,14 @@ pub async fn config() -> PublicConfig {
 /// The configured brand (`GET /api/config`); ProConnect if the backend cannot say.
 pub async fn brand() -> Brand {
     config().await.brand
+}
+
+/// A signal that holds `None` until `future` finishes, then its output: what a `LocalResource`
+/// gives these pages (they need no `<Suspense>`), without its asynchronous machinery in the Wasm.
+pub fn load<T: Send + Sync + 'static>(future: impl Future<Output = T> + 'static) -> ReadSignal<Option<T>> {
+    let (value, set_value) = signal(None);
+    leptos::task::spawn_local(async move { set_value.set(Some(future.await)) });
+    value
 }
 
 /// Sends the browser to `url` (a full navigation: sign-in and sign-out leave the SPA).
