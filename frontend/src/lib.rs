@@ -12,7 +12,7 @@ pub mod pages;
 
 use components::{Footer, Header};
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::path;
 use shared::Brand;
 
@@ -61,11 +61,11 @@ pub fn App() -> impl IntoView {
         <Router>
             <Header/>
             <main id="contenu" class="fr-container fr-py-6w" tabindex="-1">
-                <Routes fallback=pages::NotFound>
+                <FlatRoutes fallback=pages::NotFound>
                     <Route path=path!("/") view=pages::Home/>
                     <Route path=path!("/deconnecte") view=pages::SignedOut/>
                     <Route path=path!("/erreur") view=|| view! { <pages::ErrorPage/> }/>
-                </Routes>
+                </FlatRoutes>
             </main>
             <Footer/>
         </Router>
