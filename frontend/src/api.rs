@@ -1,7 +1,7 @@
 //! The BFF's JSON API, typed by the `shared` crate. The only module that talks to the server.
 
 use crate::json;
-use leptos::prelude::{Set, signal, ReadSignal};
+use leptos::prelude::{ReadSignal, Set, signal};
 use shared::{Bilingual, Brand, Me, PublicConfig};
 use std::pin::Pin;
 use wasm_bindgen::{JsCast, JsValue};
@@ -73,7 +73,8 @@ fn unreadable() -> ApiFailure {
 fn send(path: &'static str) -> Pin<Box<dyn Future<Output = Result<Answer, ApiFailure>>>> {
     Box::pin(async move {
         let window = web_sys::window().ok_or_else(unreachable)?;
-        let response: Response = JsFuture::from(window.fetch_with_str(path)).await.map_err(|_| unreachable())?.unchecked_into();
+        let response: Response =
+            JsFuture::from(window.fetch_with_str(path)).await.map_err(|_| unreachable())?.unchecked_into();
         let body = match response.json() {
             Ok(json) => JsFuture::from(json).await.ok(),
             Err(_) => None,

@@ -9,11 +9,12 @@ pub mod config;
 pub mod i18n;
 pub mod json;
 pub mod pages;
+pub mod router;
 
 use components::{Footer, Header};
+use leptos::either::EitherOf4;
 use leptos::prelude::*;
-use leptos_router::components::{FlatRoutes, Route, Router};
-use leptos_router::path;
+use router::Router;
 use shared::Brand;
 
 /// Shows the App in place of `index.html`'s static sign-in page: removes `#shell` and unhides
@@ -61,11 +62,12 @@ pub fn App() -> impl IntoView {
         <Router>
             <Header/>
             <main id="contenu" class="fr-container fr-py-6w" tabindex="-1">
-                <FlatRoutes fallback=pages::NotFound>
-                    <Route path=path!("/") view=pages::Home/>
-                    <Route path=path!("/deconnecte") view=pages::SignedOut/>
-                    <Route path=path!("/erreur") view=|| view! { <pages::ErrorPage/> }/>
-                </FlatRoutes>
+                {move || match router::path().as_str() {
+                    "/" => EitherOf4::A(view! { <pages::Home/> }),
+                    "/deconnecte" => EitherOf4::B(view! { <pages::SignedOut/> }),
+                    "/erreur" => EitherOf4::C(view! { <pages::ErrorPage/> }),
+                    _ => EitherOf4::D(view! { <pages::NotFound/> }),
+                }}
             </main>
             <Footer/>
         </Router>

@@ -4,9 +4,9 @@
 use crate::components::{ConnectButton, Divider, SupportContact};
 use crate::config::forced_brand;
 use crate::i18n::{bilingual, text};
+use crate::router;
 use leptos::either::Either;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 use shared::{Brand, CallbackError};
 
 /// The notice `?notice=<CallbackError::name()>` explained (`#notice`): its title
@@ -48,8 +48,7 @@ pub fn SignIn(
     #[prop(optional, into)]
     support: Signal<Option<String>>,
 ) -> impl IntoView {
-    let query = use_query_map();
-    let notice = move || query.get().get("notice").filter(|n| !n.is_empty());
+    let notice = || router::query("notice").filter(|n| !n.is_empty());
     let busy = RwSignal::new(false);
     let brand = forced_brand().unwrap_or(brand);
     let legacy = brand == Brand::AgentConnect;
