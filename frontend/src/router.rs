@@ -32,7 +32,7 @@ impl Location {
 
 /// Follows the address for the views below: [`path`] and [`query`] read it.
 #[component]
-pub fn Router(children: Children) -> impl IntoView {
+pub fn Router<T: IntoView + 'static>(children: TypedChildren<T>) -> impl IntoView {
     let location = Location { path: RwSignal::new(String::new()), search: RwSignal::new(String::new()) };
     location.sync();
     provide_context(location);
@@ -47,7 +47,7 @@ pub fn Router(children: Children) -> impl IntoView {
         popstate.remove();
         click.remove();
     });
-    children()
+    children.into_inner()()
 }
 
 /// Follows a click on a link to this site with the History API instead of loading the page,
