@@ -26,10 +26,14 @@ pub fn SignInNotice(
 ) -> impl IntoView {
     let error = CallbackError::from_name(&name);
     let explanation = error.explain(brand);
-    let (kind, role) = if error.is_users_choice() { ("info", "status") } else { ("warning", "alert") };
+    let (class, role) = if error.is_users_choice() {
+        ("fr-alert fr-alert--info fr-mb-3w", "status")
+    } else {
+        ("fr-alert fr-alert--warning fr-mb-3w", "alert")
+    };
     let (title, happened, to_do) = (explanation.title, explanation.happened, explanation.to_do);
     view! {
-        <div class=format!("fr-alert fr-alert--{kind} fr-mb-3w") id="notice" role=role data-notice=name>
+        <div class=class id="notice" role=role data-notice=name>
             <h2 class="fr-alert__title" id="notice-title">{bilingual(title)}</h2>
             <p id="notice-happened">{bilingual(happened)}</p>
             <p id="notice-to-do">{bilingual(to_do)}</p>
