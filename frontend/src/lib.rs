@@ -33,6 +33,16 @@ pub fn reveal() {
     }
 }
 
+/// The page shown at `path`; one trailing slash is accepted (`/deconnecte/`), as leptos_router did.
+fn page(path: &str) -> impl IntoView + use<> {
+    match path.strip_suffix('/').filter(|path| !path.is_empty()).unwrap_or(path) {
+        "/" => EitherOf4::A(view! { <pages::Home/> }),
+        "/deconnecte" => EitherOf4::B(view! { <pages::SignedOut/> }),
+        "/erreur" => EitherOf4::C(view! { <pages::ErrorPage/> }),
+        _ => EitherOf4::D(view! { <pages::NotFound/> }),
+    }
+}
+
 /// The whole application: header, routes, footer. Loads `/api/config` once for every page.
 #[component]
 pub fn App() -> impl IntoView {
@@ -62,12 +72,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Header/>
             <main id="contenu" class="fr-container fr-py-6w" tabindex="-1">
-                {move || match router::path().as_str() {
-                    "/" => EitherOf4::A(view! { <pages::Home/> }),
-                    "/deconnecte" => EitherOf4::B(view! { <pages::SignedOut/> }),
-                    "/erreur" => EitherOf4::C(view! { <pages::ErrorPage/> }),
-                    _ => EitherOf4::D(view! { <pages::NotFound/> }),
-                }}
+                {move || page(&router::path())}
             </main>
             <Footer/>
         </Router>
