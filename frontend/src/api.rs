@@ -1,9 +1,12 @@
 //! The BFF's JSON API, typed by the `shared` crate. The only module that talks to the server.
 
-use gloo_net::http::{Request, RequestBuilder};
-use serde::de::DeserializeOwned;
+use crate::json;
+use leptos::prelude::{ReadSignal, Set, signal};
 use shared::{Bilingual, Brand, Me, PublicConfig};
 use std::pin::Pin;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::Response;
 
 /// What can go wrong calling the API.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,32 +49,48 @@ pub fn failure_from(status: u16, error: Option<shared::ApiError>) -> ApiFailure 
     ApiFailure::Other(Bilingual::new(fr, error.message))
 }
 
-/// An answer from the server: its status and its body (an error when it could not be read).
+/// An answer from the server: its status and its body as the browser parsed it (`None` when
+/// it is not JSON).
 struct Answer {
     ok: bool,
     status: u16,
-    body: Result<String, gloo_net::Error>,
+    body: Option<JsValue>,
 }
 
-/// Sends `request` and reads the answer's body. Every call goes through this one function, so
-/// gloo's code for sending and reading exists once in the Wasm, not once per call: the future is
-/// boxed, so that the compiler cannot copy it into each caller's future.
-fn send(request: RequestBuilder) -> Pin<Box<dyn Future<Output = Result<Answer, ApiFailure>>>> {
+/// The server could not be reached.
+fn unreachable() -> ApiFailure {
+    ApiFailure::Other(Bilingual::new("Le serveur n’a pas pu être joint.", "The server could not be reached."))
+}
+
+/// The server's answer is not the JSON expected.
+fn unreadable() -> ApiFailure {
+    ApiFailure::Other(Bilingual::new("La réponse du serveur est illisible.", "The server’s answer could not be read."))
+}
+
+/// `GET path`, its body read as JSON. Every call goes through this one function, so the code
+/// for sending and reading exists once in the Wasm, not once per call: the future is boxed, so
+/// that the compiler cannot copy it into each caller's future.
+fn send(path: &'static str) -> Pin<Box<dyn Future<Output = Result<Answer, ApiFailure>>>> {
     Box::pin(async move {
-        let response = request.send().await.map_err(|e| ApiFailure::plain(e.to_string()))?;
-        Ok(Answer { ok: response.ok(), status: response.status(), body: response.text().await })
+        let window = web_sys::window().ok_or_else(unreachable)?;
+        let response: Response =
+            JsFuture::from(window.fetch_with_str(path)).await.map_err(|_| unreachable())?.unchecked_into();
+        let body = match response.json() {
+            Ok(json) => JsFuture::from(json).await.ok(),
+            Err(_) => None,
+        };
+        Ok(Answer { ok: response.ok(), status: response.status(), body })
     })
 }
 
 impl Answer {
     /// The body of a successful answer, or the failure an error answer means; a step-up answer
     /// sends the browser to sign in again.
-    fn success(self) -> Result<String, ApiFailure> {
+    fn success(self) -> Result<JsValue, ApiFailure> {
         if self.ok {
-            return self.body.map_err(|e| ApiFailure::plain(e.to_string()));
+            return self.body.ok_or_else(unreadable);
         }
-        let error = self.body.ok().and_then(|body| serde_json::from_str(&body).ok());
-        let failure = failure_from(self.status, error);
+        let failure = failure_from(self.status, self.body.and_then(json::api_error));
         if let ApiFailure::StepUp(url) = &failure {
             navigate(url);
         }
@@ -79,27 +98,30 @@ impl Answer {
     }
 }
 
-/// Reads a successful answer's JSON body.
-fn parse<T: DeserializeOwned>(body: &str) -> Result<T, ApiFailure> {
-    serde_json::from_str(body).map_err(|e| ApiFailure::plain(e.to_string()))
-}
-
 /// `GET /api/me`.
 pub async fn me() -> Result<Me, ApiFailure> {
-    parse(&send(Request::get("/api/me")).await?.success()?)
+    json::me(send("/api/me").await?.success()?).ok_or_else(unreadable)
 }
 
 /// `GET /api/config`: the brand and the support contact. When the backend cannot say, ProConnect
 /// (the default brand) and no support contact.
 pub async fn config() -> PublicConfig {
-    let answer = send(Request::get("/api/config")).await.ok();
-    let config = answer.and_then(|answer| answer.body.ok()).and_then(|body| serde_json::from_str(&body).ok());
+    let answer = send("/api/config").await.ok();
+    let config = answer.and_then(|answer| answer.body).and_then(json::public_config);
     config.unwrap_or(PublicConfig { brand: Brand::default(), support: None })
 }
 
 /// The configured brand (`GET /api/config`); ProConnect if the backend cannot say.
 pub async fn brand() -> Brand {
     config().await.brand
+}
+
+/// A signal that holds `None` until `future` finishes, then its output: what a `LocalResource`
+/// gives these pages (they need no `<Suspense>`), without its asynchronous machinery in the Wasm.
+pub fn load<T: Send + Sync + 'static>(future: impl Future<Output = T> + 'static) -> ReadSignal<Option<T>> {
+    let (value, set_value) = signal(None);
+    leptos::task::spawn_local(async move { set_value.set(Some(future.await)) });
+    value
 }
 
 /// Sends the browser to `url` (a full navigation: sign-in and sign-out leave the SPA).

@@ -5,18 +5,18 @@ use crate::api;
 use leptos::prelude::*;
 use shared::{Brand, PublicConfig};
 
-/// `/api/config`, loading or loaded, shared through the context by [`provide_config`].
+/// `/api/config`, `None` while loading, shared through the context by [`provide_config`].
 #[derive(Clone, Copy)]
-pub struct ServiceConfig(pub LocalResource<PublicConfig>);
+pub struct ServiceConfig(pub ReadSignal<Option<PublicConfig>>);
 
 /// Starts loading `/api/config` and shares it with the components below.
 pub fn provide_config() {
-    provide_context(ServiceConfig(LocalResource::new(api::config)));
+    provide_context(ServiceConfig(api::load(api::config())));
 }
 
-/// The shared `/api/config` resource, or a new one when no component provided it.
-pub fn config_resource() -> LocalResource<PublicConfig> {
-    use_context::<ServiceConfig>().map(|c| c.0).unwrap_or_else(|| LocalResource::new(api::config))
+/// The shared `/api/config`, or a new request's when no component provided it.
+pub fn config_resource() -> ReadSignal<Option<PublicConfig>> {
+    use_context::<ServiceConfig>().map(|c| c.0).unwrap_or_else(|| api::load(api::config()))
 }
 
 /// The brand forced by the demo's `?marque=agentconnect|proconnect` in the page's address, if any.

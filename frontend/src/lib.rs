@@ -7,12 +7,14 @@ pub mod api;
 pub mod components;
 pub mod config;
 pub mod i18n;
+pub mod json;
 pub mod pages;
+pub mod router;
 
 use components::{Footer, Header};
+use leptos::either::EitherOf4;
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use router::Router;
 use shared::Brand;
 
 /// Shows the App in place of `index.html`'s static sign-in page: removes `#shell` and unhides
@@ -28,6 +30,16 @@ pub fn reveal() {
     }
     if let Some(app) = document.get_element_by_id("app") {
         let _ = app.remove_attribute("hidden");
+    }
+}
+
+/// The page shown at `path`; one trailing slash is accepted (`/deconnecte/`), as leptos_router did.
+fn page(path: &str) -> impl IntoView + use<> {
+    match path.strip_suffix('/').filter(|path| !path.is_empty()).unwrap_or(path) {
+        "/" => EitherOf4::A(view! { <pages::Home/> }),
+        "/deconnecte" => EitherOf4::B(view! { <pages::SignedOut/> }),
+        "/erreur" => EitherOf4::C(view! { <pages::ErrorPage/> }),
+        _ => EitherOf4::D(view! { <pages::NotFound/> }),
     }
 }
 
@@ -60,11 +72,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Header/>
             <main id="contenu" class="fr-container fr-py-6w" tabindex="-1">
-                <Routes fallback=pages::NotFound>
-                    <Route path=path!("/") view=pages::Home/>
-                    <Route path=path!("/deconnecte") view=pages::SignedOut/>
-                    <Route path=path!("/erreur") view=|| view! { <pages::ErrorPage/> }/>
-                </Routes>
+                {move || page(&router::path())}
             </main>
             <Footer/>
         </Router>

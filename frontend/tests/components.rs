@@ -1,14 +1,16 @@
 //! Component tests in headless Chromium (wasm-bindgen-test): the official button's markup for
 //! both brands (ProConnect today, AgentConnect legacy), the "OU" divider, the sign-in notices,
 //! the error page (explanations, support contact, both languages), the profile (level, two-factor,
-//! roles, step-up, the sign-out form) and the API's error handling (step-up).
+//! roles, step-up, the sign-out form), the API's error handling (step-up), its JSON read without
+//! serde and the router's links.
 
 use frontend::api::{ApiFailure, failure_from, is_local_path};
 use frontend::components::{ConnectButton, Divider, Footer, Header, SupportLink};
 use frontend::i18n::{Lang, Language};
+use frontend::json;
 use frontend::pages::{ErrorPage, Profile, SignIn, SignInNotice, explain, step_up_href};
+use frontend::router::{self, Router};
 use leptos::prelude::*;
-use leptos_router::components::Router;
 use shared::{ApiError, Bilingual, Brand, Me};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -457,4 +459,83 @@ fn insufficient_level_with_a_step_up_address_asks_to_step_up() {
     );
     assert_eq!(failure_from(401, None), ApiFailure::SignedOut);
     assert_eq!(failure_from(502, None), ApiFailure::Other(Bilingual::new("HTTP 502", "HTTP 502")));
+}
+
+// ---- The API's JSON ------------------------------------------------------------------------
+
+fn parse(json: &str) -> wasm_bindgen::JsValue {
+    js_sys::JSON::parse(json).expect("JSON")
+}
+
+#[wasm_bindgen_test]
+fn the_apis_json_reads_as_the_backend_wrote_it() {
+    let mut agent = me(Some("eidas1-mfa"), "agentconnect", &["agent_public", "agent_public_sante"], Some("Ministère"));
+    agent.claims.siret = shared::Siret::parse("13002526500013").ok();
+    agent.claims.siren = shared::Siren::parse("130025265").ok();
+    agent.claims.chorusdt_matricule = Some("M-1".into());
+    agent.claims.chorusdt_societe = Some("S-1".into());
+    agent.claims.idp_id = Some("fia1".into());
+    let written = serde_json::to_string(&agent).expect("JSON");
+    assert_eq!(json::me(parse(&written)), Some(agent));
+    let agent = me(None, "proconnect", &[], None);
+    assert_eq!(json::me(parse(&serde_json::to_string(&agent).expect("JSON"))), Some(agent));
+
+    let config = shared::PublicConfig { brand: Brand::AgentConnect, support: Some("aide@exemple.gouv.fr".into()) };
+    assert_eq!(json::public_config(parse(&serde_json::to_string(&config).expect("JSON"))), Some(config));
+    let error = api_error("insufficient_level", Some("/auth/login?acr=two-factor"), "Reconnectez-vous.");
+    assert_eq!(json::api_error(parse(&serde_json::to_string(&error).expect("JSON"))), Some(error));
+    let error = json::api_error(parse(r#"{"error":"csrf","message":"Refused."}"#));
+    assert_eq!(error.map(|e| e.message_fr), Some(String::new()), "message_fr defaults to empty");
+}
+
+#[wasm_bindgen_test]
+fn unexpected_json_is_refused_without_a_panic() {
+    for bad in [
+        r#"null"#,
+        r#""text""#,
+        r#"[]"#,
+        r#"{}"#,
+        r#"{"claims":{},"amr":[],"expires_at":1,"brand":"proconnect","csrf_token":"c"}"#,
+        r#"{"claims":{"sub":"s"},"amr":"pwd","expires_at":1,"brand":"proconnect","csrf_token":"c"}"#,
+        r#"{"claims":{"sub":"s"},"amr":[],"expires_at":1.5,"brand":"proconnect","csrf_token":"c"}"#,
+        r#"{"claims":{"sub":"s"},"amr":[],"expires_at":1,"brand":"elsewhere","csrf_token":"c"}"#,
+    ] {
+        assert_eq!(json::me(parse(bad)), None, "{bad}");
+    }
+    // Optional claims of the wrong type read as absent, as a malformed SIRET does.
+    let agent = json::me(parse(
+        r#"{"claims":{"sub":"s","email":3,"siret":"123","roles":"agent_public"},"amr":[],"expires_at":1,"brand":"proconnect","csrf_token":"c"}"#,
+    ))
+    .expect("a Me");
+    assert_eq!((agent.claims.email, agent.claims.siret, agent.claims.roles.len()), (None, None, 0));
+    assert_eq!(json::public_config(parse(r#"{"brand":7}"#)), None);
+    assert_eq!(json::api_error(parse(r#"{"error":"csrf"}"#)), None);
+}
+
+// ---- The router ----------------------------------------------------------------------------
+
+#[wasm_bindgen_test]
+async fn links_to_this_site_are_followed_without_reloading() {
+    let window = web_sys::window().expect("window");
+    let start = window.location().href().expect("href");
+    let host = mount(|| {
+        view! {
+            <Router>
+                <p id="path">{|| router::path()}</p>
+                <p id="local">{|| router::query("local")}</p>
+                <a id="link" href="/deconnecte?local=1">"Déconnecté"</a>
+            </Router>
+        }
+        .into_any()
+    });
+    find(&host, "#link").unchecked_into::<web_sys::HtmlElement>().click();
+    assert_eq!(window.location().pathname().as_deref(), Ok("/deconnecte"), "the address changed");
+    leptos::task::tick().await;
+    assert_eq!(text(&host, "#path"), "/deconnecte");
+    assert_eq!(text(&host, "#local"), "1");
+    window
+        .history()
+        .expect("history")
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&start))
+        .expect("back");
 }

@@ -36,7 +36,7 @@ impl SupportLink {
     /// The link's `href`, if the contact is a link.
     pub fn href(&self) -> Option<String> {
         match self {
-            SupportLink::Email(address) => Some(format!("mailto:{address}")),
+            SupportLink::Email(address) => Some("mailto:".to_owned() + address),
             SupportLink::Web(url) => Some(url.clone()),
             SupportLink::Text(_) => None,
         }
@@ -65,7 +65,7 @@ pub fn SupportContact(
         let value = match link.href() {
             Some(href) => {
                 let external = matches!(link, SupportLink::Web(_));
-                let title = external.then(|| format!("{label} - {}", t("nouvelle fenêtre", "new window")));
+                let title = external.then(|| label.clone() + " - " + t("nouvelle fenêtre", "new window"));
                 Either::Left(view! {
                     <a class="fr-link" id="support-link" href=href
                        target=external.then_some("_blank") rel=external.then_some("noopener noreferrer") title=title>

@@ -4,8 +4,8 @@
 use crate::components::SupportContact;
 use crate::config::{use_brand, use_support};
 use crate::i18n::{text, tr};
+use crate::router;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 use shared::{Bilingual, Brand, CallbackError, ErrorCode, Explanation};
 
 /// What to tell the agent about `code`: a platform code (`Y030031`…), a callback error name
@@ -50,7 +50,7 @@ pub fn ErrorPage(
     #[prop(optional, into)]
     support: Option<String>,
 ) -> impl IntoView {
-    let code = code.unwrap_or_else(|| use_query_map().get_untracked().get("code").unwrap_or_default());
+    let code = code.unwrap_or_else(|| untrack(|| router::query("code")).unwrap_or_default());
     let code = code.trim().to_owned();
     let configured_brand = use_brand();
     let support = match support {

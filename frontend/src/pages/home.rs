@@ -12,7 +12,7 @@ use leptos::prelude::*;
 pub fn Home() -> impl IntoView {
     // Both requests run at once: the sign-in page needs the configuration (shared with the
     // header and the error page), the profile needs /api/me.
-    let me = LocalResource::new(api::me);
+    let me = api::load(api::me());
     let config = config_resource();
     // `Either…`, not `.into_any()`: type erasure copies every static attribute of the page into
     // an `Arc<str>`, which costs code for each one.

@@ -11,7 +11,7 @@ use shared::{Acr, Brand, Me};
 /// site), keeping the session: `/auth/login?acr=two-factor&return_to=…`.
 pub fn step_up_href(return_to: &str) -> String {
     let return_to = if api::is_local_path(return_to) { return_to } else { "/" };
-    format!("/auth/login?acr=two-factor&return_to={}", js_sys::encode_uri_component(return_to))
+    "/auth/login?acr=two-factor&return_to=".to_owned() + &String::from(js_sys::encode_uri_component(return_to))
 }
 
 /// The path of the page being shown (`/` when unknown).
@@ -94,8 +94,7 @@ pub fn Profile(
     let c = me.claims;
     let roles = (!c.roles.is_empty()).then(|| c.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "));
     let amr = (!me.amr.is_empty()).then(|| me.amr.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", "));
-    let full_name =
-        format!("{} {}", c.given_name.clone().unwrap_or_default(), c.usual_name.clone().unwrap_or_default());
+    let full_name = c.given_name.clone().unwrap_or_default() + " " + c.usual_name.as_deref().unwrap_or_default();
     let expires = me.expires_at;
     view! {
         <h1 id="welcome">{text("Bonjour", "Hello")}" "{full_name.trim().to_owned()}</h1>
@@ -124,8 +123,8 @@ pub fn Profile(
                         ("Adresse électronique", "Email", "claim-email", c.email),
                         ("Identifiant chez le fournisseur", "Identifier at the provider", "claim-uid", c.uid),
                         ("Organisation", "Organisation", "claim-organization-label", c.organization_label),
-                        ("SIRET", "SIRET", "claim-siret", c.siret.map(|s| s.to_string())),
-                        ("SIREN", "SIREN", "claim-siren", c.siren.map(|s| s.to_string())),
+                        ("SIRET", "SIRET", "claim-siret", c.siret.map(|s| s.as_str().to_owned())),
+                        ("SIREN", "SIREN", "claim-siren", c.siren.map(|s| s.as_str().to_owned())),
                         ("Service", "Organizational unit", "claim-organizational-unit", c.organizational_unit),
                         ("Population", "Population", "claim-belonging-population", c.belonging_population),
                         ("Téléphone", "Phone", "claim-phone", c.phone_number),

@@ -4,9 +4,9 @@
 use crate::components::{ConnectButton, Divider, SupportContact};
 use crate::config::forced_brand;
 use crate::i18n::{bilingual, text};
+use crate::router;
 use leptos::either::Either;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 use shared::{Brand, CallbackError};
 
 /// The notice `?notice=<CallbackError::name()>` explained (`#notice`): its title
@@ -26,10 +26,14 @@ pub fn SignInNotice(
 ) -> impl IntoView {
     let error = CallbackError::from_name(&name);
     let explanation = error.explain(brand);
-    let (kind, role) = if error.is_users_choice() { ("info", "status") } else { ("warning", "alert") };
+    let (class, role) = if error.is_users_choice() {
+        ("fr-alert fr-alert--info fr-mb-3w", "status")
+    } else {
+        ("fr-alert fr-alert--warning fr-mb-3w", "alert")
+    };
     let (title, happened, to_do) = (explanation.title, explanation.happened, explanation.to_do);
     view! {
-        <div class=format!("fr-alert fr-alert--{kind} fr-mb-3w") id="notice" role=role data-notice=name>
+        <div class=class id="notice" role=role data-notice=name>
             <h2 class="fr-alert__title" id="notice-title">{bilingual(title)}</h2>
             <p id="notice-happened">{bilingual(happened)}</p>
             <p id="notice-to-do">{bilingual(to_do)}</p>
@@ -48,8 +52,7 @@ pub fn SignIn(
     #[prop(optional, into)]
     support: Signal<Option<String>>,
 ) -> impl IntoView {
-    let query = use_query_map();
-    let notice = move || query.get().get("notice").filter(|n| !n.is_empty());
+    let notice = || router::query("notice").filter(|n| !n.is_empty());
     let busy = RwSignal::new(false);
     let brand = forced_brand().unwrap_or(brand);
     let legacy = brand == Brand::AgentConnect;

@@ -2,15 +2,15 @@
 
 use crate::config::use_brand;
 use crate::i18n::{branded, text};
+use crate::router;
 use leptos::either::Either;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 /// Confirms the sign-out; `?local=1` says the platform (ProConnect or AgentConnect, after the
 /// configured brand) could not be reached.
 #[component]
 pub fn SignedOut() -> impl IntoView {
-    let local = use_query_map().get_untracked().get("local").is_some();
+    let local = untrack(|| router::query("local")).is_some();
     let brand = use_brand();
     view! {
         <h1 id="signed-out">{text("Vous êtes déconnecté", "You are signed out")}</h1>
