@@ -232,8 +232,10 @@ pub async fn callback(
     }
     // A callback that opened no session leaves only what other tabs still wait for (their
     // pending logins, a sign-out's marker), expiring with them when it is saved again (an
-    // untouched session is not rewritten); otherwise nothing at all.
-    if session::get::<AgentSession>(&session, AGENT).await.ok().flatten().is_none() {
+    // untouched session is not rewritten); otherwise nothing at all. One that signed the agent
+    // in has just stored them: no need to read them back.
+    let signed_in = matches!(result, Ok(Completed::SignedIn(_)));
+    if !signed_in && session::get::<AgentSession>(&session, AGENT).await.ok().flatten().is_none() {
         let pending =
             session::get::<PendingLogins>(&session, LOGINS).await.ok().flatten().is_some_and(|l| !l.is_empty());
         let logout = session::get::<PendingLogout>(&session, LOGOUT).await.ok().flatten().is_some();
@@ -245,10 +247,26 @@ pub async fn callback(
             let _ = session.flush().await;
         }
     }
-    result
+    result.map(Completed::into_response)
 }
 
-async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuery) -> Result<Response, PageError> {
+/// How a callback ended without an error.
+enum Completed {
+    /// The agent is signed in (their session opened or, at step-up, replaced).
+    SignedIn(Response),
+    /// Nothing was opened (the agent cancelled at the provider).
+    Other(Response),
+}
+
+impl Completed {
+    fn into_response(self) -> Response {
+        match self {
+            Completed::SignedIn(response) | Completed::Other(response) => response,
+        }
+    }
+}
+
+async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuery) -> Result<Completed, PageError> {
     let bad = |name: &'static str, fr: &str, en: &str| {
         tracing::warn!(reason = name, "callback refused");
         AppError::new(StatusCode::BAD_REQUEST, name, fr, en).page()
@@ -297,7 +315,7 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
         tracing::info!(error = error.name(), description = ?query.error_description.as_deref().map(|d| d.chars().take(200).collect::<String>()), "provider returned an error");
         if error.is_users_choice() {
             app.metrics.sign_in_failed(error.name());
-            return Ok(Redirect::to(&format!("/?notice={}", error.name())).into_response());
+            return Ok(Completed::Other(Redirect::to(&format!("/?notice={}", error.name())).into_response()));
         }
         return Err(callback_error_page(&error, app.settings.brand).into());
     }
@@ -348,7 +366,7 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
     }
     tracing::info!(sub = %agent.claims.sub, acr = ?agent.acr.as_ref().map(Acr::as_str), "signed in");
     app.metrics.sign_in_succeeded();
-    Ok(Redirect::to(&transaction.return_to).into_response())
+    Ok(Completed::SignedIn(Redirect::to(&transaction.return_to).into_response()))
 }
 
 /// The page for an error the provider returned to the callback: 403 when the agent was refused,

@@ -34,7 +34,9 @@ async fn main() {
     if args.json_logs {
         tracing_subscriber::fmt().json().with_env_filter(filter).init();
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
+        // Colours only on a terminal: a file or a pipe gets plain lines (shorter, cheaper to write).
+        use std::io::IsTerminal;
+        tracing_subscriber::fmt().with_env_filter(filter).with_ansi(std::io::stdout().is_terminal()).init();
     }
     if let Err(error) = run(args).await {
         eprintln!("error: {error:#}");

@@ -136,10 +136,14 @@ struct Discovered {
     jwks: Jwks,
 }
 
-#[derive(Clone)]
+/// The provider's keys, made ready once per fetch rather than once per sign-in.
 struct Jwks {
-    oidc: JsonWebKeySet<RingJwk>,
-    jwt: jsonwebtoken::jwk::JwkSet,
+    /// The ID token verifier over these keys (its clock is read at each verification).
+    id_token: IdTokenVerifier<'static, RingJwk>,
+    /// The userinfo JWT's keys by `kid`, each decoded once; the first key of each `kid` wins, as
+    /// with `JwkSet::find`. A key `jsonwebtoken` cannot use keeps its error for the sign-in that
+    /// names it.
+    userinfo: Vec<(String, Result<jsonwebtoken::DecodingKey, String>)>,
     fetched: Instant,
 }
 
@@ -152,8 +156,13 @@ pub struct RelyingParty {
     userinfo_alg: UserinfoAlg,
     redirect_uri: RedirectUrl,
     post_logout_redirect_uri: Url,
-    scopes: Vec<String>,
+    /// The scopes asked for besides `openid` (which the request always carries first), joined
+    /// by spaces once: the `scope` parameter is the same as with one `Scope` each.
+    extra_scopes: Option<OidcScope>,
     acr_values: Vec<Acr>,
+    /// The service's level policy and its `claims` parameter, written once: most sign-ins
+    /// require no more than the policy.
+    policy_claims: (LevelPolicy, String),
     http: reqwest::Client,
     discovered: RwLock<Option<Arc<Discovered>>>,
     /// Held by the one request that runs discovery; remembers when its last failure happened, so
@@ -190,8 +199,13 @@ impl RelyingParty {
             userinfo_alg: settings.provider.userinfo_signed_response_alg,
             redirect_uri: RedirectUrl::new(settings.redirect_uri().to_string())?,
             post_logout_redirect_uri: settings.post_logout_redirect_uri(),
-            scopes: settings.provider.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+            extra_scopes: Some(
+                settings.provider.scopes.iter().map(|s| s.as_str()).filter(|s| *s != "openid").collect::<Vec<_>>(),
+            )
+            .filter(|scopes| !scopes.is_empty())
+            .map(|scopes| OidcScope::new(scopes.join(" "))),
             acr_values: settings.provider.acr_values.clone(),
+            policy_claims: (settings.policy.level.clone(), claims_request(&settings.policy.level)),
             http: http.build()?,
             discovered: RwLock::new(None),
             discovering: Mutex::new(None),
@@ -211,8 +225,17 @@ impl RelyingParty {
     async fn fetch_jwks(&self, uri: &str) -> Result<Jwks, OidcError> {
         let body = self.get_bytes(uri).await?;
         let oidc = serde_json::from_slice(&body).map_err(|e| OidcError::Provider(format!("JWKS: {e}")))?;
-        let jwt = serde_json::from_slice(&body).map_err(|e| OidcError::Provider(format!("JWKS: {e}")))?;
-        Ok(Jwks { oidc, jwt, fetched: Instant::now() })
+        let jwt: jsonwebtoken::jwk::JwkSet =
+            serde_json::from_slice(&body).map_err(|e| OidcError::Provider(format!("JWKS: {e}")))?;
+        let userinfo = jwt
+            .keys
+            .iter()
+            .filter_map(|jwk| {
+                let kid = jwk.common.key_id.clone()?;
+                Some((kid, jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())))
+            })
+            .collect();
+        Ok(Jwks { id_token: self.id_token_verifier(oidc), userinfo, fetched: Instant::now() })
     }
 
     async fn discovered(&self) -> Result<Arc<Discovered>, OidcError> {
@@ -329,9 +352,15 @@ impl RelyingParty {
                 || CsrfToken::new_random_len(32),
                 || Nonce::new_random_len(32),
             )
-            .add_scopes(self.scopes.iter().filter(|s| *s != "openid").cloned().map(OidcScope::new))
+            .add_scopes(self.extra_scopes.clone())
             .set_pkce_challenge(challenge)
-            .add_extra_param("claims", claims_request(&params.required));
+            .add_extra_param(
+                "claims",
+                match &self.policy_claims {
+                    (policy, claims) if *policy == params.required => claims.clone(),
+                    _ => claims_request(&params.required),
+                },
+            );
         for acr in &self.acr_values {
             request = request.add_auth_context_value(AuthenticationContextClass::new(acr.as_str().to_owned()));
         }
@@ -385,12 +414,12 @@ impl RelyingParty {
         Ok(updated)
     }
 
-    fn id_token_verifier(&self, jwks: &JsonWebKeySet<RingJwk>) -> IdTokenVerifier<'static, RingJwk> {
+    fn id_token_verifier(&self, jwks: JsonWebKeySet<RingJwk>) -> IdTokenVerifier<'static, RingJwk> {
         IdTokenVerifier::new_confidential_client(
             self.client_id.clone(),
             self.client_secret.clone(),
             self.issuer.clone(),
-            jwks.clone(),
+            jwks,
         )
         .set_allowed_algs([self.jws_alg()])
         .set_time_fn(|| chrono::Utc::now() - chrono::Duration::seconds(LEEWAY_SECONDS))
@@ -409,12 +438,13 @@ impl RelyingParty {
     /// Exchanges the code (client_secret_post), verifies the ID token and the userinfo JWT.
     pub async fn complete(&self, code: String, transaction: &LoginTransaction) -> Result<SignIn, OidcError> {
         let mut discovered = self.discovered().await?;
+        let token_url = discovered.metadata.token_endpoint().map(|endpoint| endpoint.url().clone());
         let token = discovered
             .client
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| OidcError::Provider(format!("the provider publishes no token endpoint: {e}")))?
             .set_pkce_verifier(PkceCodeVerifier::new(transaction.pkce_verifier.clone()))
-            .request_async(&|request| send_bounded(self.http.clone(), request))
+            .request_async(&|request| send_bounded(self.http.clone(), request, token_url.clone()))
             .await
             .map_err(|e| match e {
                 // The provider answered with an OAuth error (invalid_grant…): it refused the code.
@@ -427,14 +457,14 @@ impl RelyingParty {
         let id_token: &CoreIdToken =
             token.id_token().ok_or_else(|| OidcError::IdToken("the token response has no id_token".into()))?;
         let nonce = Nonce::new(transaction.nonce.clone());
-        let claims = match id_token.claims(&self.id_token_verifier(&discovered.jwks.oidc), &nonce) {
+        let claims = match id_token.claims(&discovered.jwks.id_token, &nonce) {
             Err(ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey))
                 if self.id_token_alg != SigningAlg::HS256 =>
             {
                 discovered = self.refetch_jwks(&discovered).await?;
-                id_token.claims(&self.id_token_verifier(&discovered.jwks.oidc), &nonce).cloned()
+                id_token.claims(&discovered.jwks.id_token, &nonce)
             }
-            other => other.cloned(),
+            other => other,
         }
         .map_err(|e| OidcError::IdToken(e.to_string()))?;
         let sub = claims.subject().as_str().to_owned();
@@ -473,7 +503,7 @@ impl RelyingParty {
             .ok_or_else(|| OidcError::Userinfo("the provider publishes no userinfo endpoint".into()))?;
         let mut response = self
             .http
-            .get(url.as_str())
+            .get(url.url().clone())
             .bearer_auth(access_token)
             .send()
             .await
@@ -497,7 +527,7 @@ impl RelyingParty {
                     )));
                 }
                 let jwt = std::str::from_utf8(&body).map_err(|_| OidcError::Userinfo("not UTF-8".into()))?.trim();
-                self.verify_userinfo(&discovered.jwks.jwt, alg, jwt)?
+                self.verify_userinfo(&discovered.jwks, alg, jwt)?
             }
             None => {
                 if !content_type.starts_with("application/json") {
@@ -515,12 +545,7 @@ impl RelyingParty {
         Ok(claims)
     }
 
-    fn verify_userinfo(
-        &self,
-        jwks: &jsonwebtoken::jwk::JwkSet,
-        registered: SigningAlg,
-        jwt: &str,
-    ) -> Result<Map<String, Value>, OidcError> {
+    fn verify_userinfo(&self, jwks: &Jwks, registered: SigningAlg, jwt: &str) -> Result<Map<String, Value>, OidcError> {
         use jsonwebtoken::{Algorithm, DecodingKey, Validation};
         let fail = |what: String| OidcError::Userinfo(what);
         let header = jsonwebtoken::decode_header(jwt).map_err(|e| fail(format!("malformed JWT: {e}")))?;
@@ -532,12 +557,20 @@ impl RelyingParty {
         if header.alg != alg {
             return Err(fail(format!("signed with {:?}, registered algorithm is {alg:?}", header.alg)));
         }
+        let secret;
         let key = match registered {
-            SigningAlg::HS256 => DecodingKey::from_secret(self.client_secret.secret().as_bytes()),
+            SigningAlg::HS256 => {
+                secret = DecodingKey::from_secret(self.client_secret.secret().as_bytes());
+                &secret
+            }
             _ => {
                 let kid = header.kid.ok_or_else(|| fail("no `kid`".into()))?;
-                let jwk = jwks.find(&kid).ok_or_else(|| fail(format!("signed by an unknown key `{kid}`")))?;
-                DecodingKey::from_jwk(jwk).map_err(|e| fail(format!("unusable key: {e}")))?
+                let (_, key) = jwks
+                    .userinfo
+                    .iter()
+                    .find(|(id, _)| *id == kid)
+                    .ok_or_else(|| fail(format!("signed by an unknown key `{kid}`")))?;
+                key.as_ref().map_err(|e| fail(format!("unusable key: {e}")))?
             }
         };
         let mut validation = Validation::new(alg);
@@ -545,7 +578,7 @@ impl RelyingParty {
         validation.required_spec_claims.clear();
         validation.set_audience(&[self.client_id.as_str()]);
         validation.set_issuer(&[self.issuer.as_str()]);
-        jsonwebtoken::decode::<Map<String, Value>>(jwt, &key, &validation)
+        jsonwebtoken::decode::<Map<String, Value>>(jwt, key, &validation)
             .map(|data| data.claims)
             .map_err(|e| fail(format!("verification failed: {e}")))
     }
@@ -622,21 +655,23 @@ fn claims_request(required: &LevelPolicy) -> String {
 }
 
 /// The HTTP client the `openidconnect` crate calls for the token request: reqwest with this
-/// relying party's timeouts, no redirects, and a bounded response body.
+/// relying party's timeouts, no redirects, and a bounded response body. `known` is the token
+/// endpoint as parsed at discovery: when the request goes there (it always does), reqwest gets
+/// it as is instead of parsing the URL again.
 async fn send_bounded(
     http: reqwest::Client,
     request: openidconnect::HttpRequest,
+    known: Option<Url>,
 ) -> Result<openidconnect::HttpResponse, OidcError> {
     let (parts, body) = request.into_parts();
-    let mut response = http
-        .request(parts.method, parts.uri.to_string())
-        .headers(parts.headers)
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| OidcError::Provider(e.to_string()))?;
+    let builder = match known {
+        Some(url) if parts.uri == url.as_str() => http.request(parts.method, url),
+        _ => http.request(parts.method, parts.uri.to_string()),
+    };
+    let mut response =
+        builder.headers(parts.headers).body(body).send().await.map_err(|e| OidcError::Provider(e.to_string()))?;
     let status = response.status();
-    let headers = response.headers().clone();
+    let headers = std::mem::take(response.headers_mut());
     let body = read_limited(&mut response).await?;
     let mut answer = openidconnect::HttpResponse::new(body);
     *answer.status_mut() = status;

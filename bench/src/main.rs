@@ -408,7 +408,7 @@ impl Lab {
             &self.root.join("bench/node"),
             &self.root.join("target/bench-node"),
             &["server.js"],
-            "express, express-session, openid-client 5",
+            "express, express-session, openid-client 6",
         )
         .await?;
         let mut command = Command::new("node");
@@ -686,7 +686,7 @@ async fn run(run: Run) -> anyhow::Result<()> {
     if run.wants("node") {
         eprintln!("==> sign-ins, reference Node relying party (express-session memory store)");
         let outcomes = sign_ins(&mut lab, &Rp::Node, scale).await?;
-        results.sign_ins.push(report::SignIns { rp: "Node (express + openid-client 5)", store: "memory", outcomes });
+        results.sign_ins.push(report::SignIns { rp: "Node (express + openid-client 6)", store: "memory", outcomes });
     }
 
     if run.wants("aged") {
