@@ -176,15 +176,19 @@ impl App {
                 async move { pages::with_support(&support, response) }
             }))
             .layer(session::layer(store, &settings.session, secure))
-            // A browser-session cookie unless `session.persistent_cookie` (the record keeps its expiry).
-            .layer(axum::middleware::map_response(move |response: Response| async move {
-                if persistent_cookie { response } else { session::without_lifetime(response, cookie_name) }
-            }))
-            // tower-sessions answers a bare 500 when it cannot save: say what happened instead.
-            .layer(axum::middleware::from_fn(store_failure_is_503))
-            .layer(axum::middleware::map_response(move |response: Response| {
+            // One layer around the session layer (each layer costs a boxed clone per request).
+            .layer(axum::middleware::from_fn(move |request: axum::extract::Request, next: axum::middleware::Next| {
                 let csp = csp.clone();
-                async move { security_headers(response, &csp, secure) }
+                async move {
+                    // Browser navigations (/auth/*, the SPA) get a page; API calls get JSON.
+                    let api = request.uri().path().starts_with("/api");
+                    let mut response = next.run(request).await;
+                    // A browser-session cookie unless `session.persistent_cookie` (the record keeps its expiry).
+                    if !persistent_cookie {
+                        response = session::without_lifetime(response, cookie_name);
+                    }
+                    security_headers(store_failure_is_503(api, response), &csp, secure)
+                }
             }));
         Routers { public, ops }
     }
@@ -239,11 +243,9 @@ pub(crate) async fn redis_clients(
     Ok((pool, subscriber))
 }
 
-async fn store_failure_is_503(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+/// tower-sessions answers a bare 500 when it cannot save: say what happened instead.
+fn store_failure_is_503(api: bool, response: Response) -> Response {
     use axum::body::HttpBody;
-    // Browser navigations (/auth/*, the SPA) get a page; API calls get JSON.
-    let api = request.uri().path().starts_with("/api");
-    let response = next.run(request).await;
     if response.status() == axum::http::StatusCode::INTERNAL_SERVER_ERROR
         && response.body().size_hint().exact() == Some(0)
     {

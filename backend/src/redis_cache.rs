@@ -266,13 +266,23 @@ async fn subscribe(subscriber: redis::Client, pool: redis::Pool, shared: Arc<Inv
                 }
             },
             error = errors.recv() => {
-                if let Ok((error, _)) = error {
-                    tracing::warn!(%error, "session cache: the invalidation subscription is down");
+                // Each failed reconnection is one: logged once, by `set_serving`.
+                match error {
+                    Ok((error, _)) => tracing::debug!(%error, "session cache: the invalidation subscription is down"),
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => {
+                        shared.set_serving(false);
+                        return;
+                    }
                 }
                 subscribed = false;
                 shared.set_serving(false);
             }
-            _ = reconnections.recv() => {
+            reconnected = reconnections.recv() => {
+                if let Err(RecvError::Closed) = reconnected {
+                    shared.set_serving(false);
+                    return;
+                }
                 subscribed = false;
                 shared.set_serving(false);
             }
