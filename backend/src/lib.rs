@@ -19,6 +19,7 @@ pub mod oidc;
 pub mod ops;
 pub mod pages;
 pub mod rate_limit;
+pub mod redis_cache;
 pub mod session;
 pub mod settings;
 pub mod spa;
@@ -106,7 +107,13 @@ impl App {
             }
             SessionStoreSettings::Redis { url } => {
                 let ca_bundle = self.state.settings.ca_bundle.clone();
-                self.routers_with_store(redis_store(&url, ca_bundle.as_deref()).await?)
+                let (pool, subscriber) = redis_clients(&url, ca_bundle.as_deref()).await?;
+                if session.redis_local_copies {
+                    let capacity = session.cache_capacity;
+                    self.routers_with_store(redis_cache::RedisCachedStore::new(pool, subscriber, capacity))
+                } else {
+                    self.routers_with_store(RedisStore::new(pool))
+                }
             }
         })
     }
@@ -169,15 +176,19 @@ impl App {
                 async move { pages::with_support(&support, response) }
             }))
             .layer(session::layer(store, &settings.session, secure))
-            // A browser-session cookie unless `session.persistent_cookie` (the record keeps its expiry).
-            .layer(axum::middleware::map_response(move |response: Response| async move {
-                if persistent_cookie { response } else { session::without_lifetime(response, cookie_name) }
-            }))
-            // tower-sessions answers a bare 500 when it cannot save: say what happened instead.
-            .layer(axum::middleware::from_fn(store_failure_is_503))
-            .layer(axum::middleware::map_response(move |response: Response| {
+            // One layer around the session layer (each layer costs a boxed clone per request).
+            .layer(axum::middleware::from_fn(move |request: axum::extract::Request, next: axum::middleware::Next| {
                 let csp = csp.clone();
-                async move { security_headers(response, &csp, secure) }
+                async move {
+                    // Browser navigations (/auth/*, the SPA) get a page; API calls get JSON.
+                    let api = request.uri().path().starts_with("/api");
+                    let mut response = next.run(request).await;
+                    // A browser-session cookie unless `session.persistent_cookie` (the record keeps its expiry).
+                    if !persistent_cookie {
+                        response = session::without_lifetime(response, cookie_name);
+                    }
+                    security_headers(store_failure_is_503(api, response), &csp, secure)
+                }
             }));
         Routers { public, ops }
     }
@@ -200,8 +211,12 @@ async fn sqlite_store(path: &std::path::Path) -> anyhow::Result<sqlite_store::Sq
 
 /// Connects to Redis (failing clearly if it is unreachable at start) with a pool that reconnects
 /// by itself and bounded command timeouts, so an outage is a quick 503 rather than a hang.
-/// `rediss://` is TLS, trusting the public web's authorities and `ca_bundle`.
-async fn redis_store(url: &str, ca_bundle: Option<&std::path::Path>) -> anyhow::Result<RedisStore<redis::Pool>> {
+/// `rediss://` is TLS, trusting the public web's authorities and `ca_bundle`. Also returns a
+/// client of its own (not connected yet) for the invalidations' subscription ([`redis_cache`]).
+pub(crate) async fn redis_clients(
+    url: &str,
+    ca_bundle: Option<&std::path::Path>,
+) -> anyhow::Result<(redis::Pool, redis::Client)> {
     use redis::{Builder, ClientLike, Config, ReconnectPolicy};
     let shown = settings::without_credentials(url);
     let mut config =
@@ -209,28 +224,28 @@ async fn redis_store(url: &str, ca_bundle: Option<&std::path::Path>) -> anyhow::
     if let Some(tls) = config.tls.as_mut() {
         tls.connector = fred::types::config::TlsConnector::from(tls::client_config(ca_bundle)?);
     }
-    let pool = Builder::from_config(config)
+    let mut builder = Builder::from_config(config);
+    builder
         .with_performance_config(|p| p.default_command_timeout = std::time::Duration::from_secs(2))
         .with_connection_config(|c| {
             c.connection_timeout = std::time::Duration::from_secs(2);
             c.max_command_attempts = 1;
         })
-        .set_policy(ReconnectPolicy::new_constant(0, 250))
-        .build_pool(4)
-        .map_err(|e| anyhow::anyhow!("session store: Redis at {shown}: {e}"))?;
+        .set_policy(ReconnectPolicy::new_constant(0, 250));
+    let pool = builder.build_pool(4).map_err(|e| anyhow::anyhow!("session store: Redis at {shown}: {e}"))?;
+    // Pub/sub takes a connection of its own.
+    let subscriber = builder.build().map_err(|e| anyhow::anyhow!("session store: Redis at {shown}: {e}"))?;
     pool.connect();
     tokio::time::timeout(std::time::Duration::from_secs(5), pool.wait_for_connect())
         .await
         .map_err(|_| anyhow::anyhow!("session store: cannot reach Redis at {shown} (5 s)"))?
         .map_err(|e| anyhow::anyhow!("session store: cannot reach Redis at {shown}: {e}"))?;
-    Ok(RedisStore::new(pool))
+    Ok((pool, subscriber))
 }
 
-async fn store_failure_is_503(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+/// tower-sessions answers a bare 500 when it cannot save: say what happened instead.
+fn store_failure_is_503(api: bool, response: Response) -> Response {
     use axum::body::HttpBody;
-    // Browser navigations (/auth/*, the SPA) get a page; API calls get JSON.
-    let api = request.uri().path().starts_with("/api");
-    let response = next.run(request).await;
     if response.status() == axum::http::StatusCode::INTERNAL_SERVER_ERROR
         && response.body().size_hint().exact() == Some(0)
     {

@@ -30,6 +30,11 @@ impl MemoryStore {
                 .build(),
         }
     }
+
+    /// Forgets every session (a cache whose source can no longer be trusted).
+    pub fn clear(&self) {
+        self.cache.invalidate_all();
+    }
 }
 
 #[async_trait]

@@ -171,14 +171,23 @@ pub struct SessionSettings {
     /// Absolute lifetime (hours), aligned with ProConnect's 12 hours.
     pub absolute_hours: u64,
     /// Sessions kept in process memory: all of them with the `memory` store (beyond this, the
-    /// least recently used are forgotten), the most recently used in front of SQLite. Redis has no local copy,
-    /// since another instance may change a session.
+    /// least recently used are forgotten), the most recently used in front of SQLite and, with
+    /// `redis_local_copies`, of Redis.
     pub cache_capacity: u64,
+    /// With Redis, read sessions through a local copy in each instance, dropped when another
+    /// instance changes the session (Redis pub/sub) and never used while that subscription is
+    /// down (`backend/src/redis_cache.rs`). On by default; off, every read goes to Redis.
+    #[serde(default = "enabled")]
+    pub redis_local_copies: bool,
     /// Give the session cookie a `Max-Age` (the idle timeout), so it outlives the browser. Off by
     /// default: closing the browser ends the session on a shared workstation; the server-side
     /// idle and absolute timeouts apply either way.
     #[serde(default)]
     pub persistent_cookie: bool,
+}
+
+fn enabled() -> bool {
+    true
 }
 
 /// The whole configuration. Every key is known: a misspelt or renamed one refuses start-up,
@@ -253,6 +262,7 @@ impl Default for Settings {
                 absolute_hours: 12,
                 cache_capacity: 100_000,
                 persistent_cookie: false,
+                redis_local_copies: true,
             },
             spa_dir: PathBuf::from("dist"),
             auth_rate_limit_per_minute: 600,
