@@ -140,6 +140,22 @@ async fn the_spa_is_served_with_the_right_cache_rules_and_types() -> anyhow::Res
         missing.headers
     );
 
+    // A missing file (a path with an extension) is a bilingual 404 page, never index.html under
+    // its name; a file that exists is served.
+    for path in ["favicon.ico", "robots.txt", "fonts/Marianne-Thin.woff2", "frontend-ffffffffffffffff.js.map"] {
+        let answer = browser.get(&kit.at(path)).await?;
+        ensure!(answer.status == 404, "/{path}: {} {}", answer.status, answer.body);
+        ensure!(
+            answer.body.contains("Fichier introuvable") && answer.body.contains("File not found"),
+            "/{path}: bilingual 404: {}",
+            answer.body
+        );
+        ensure!(!answer.body.contains("<body>index</body>"), "/{path}: not the SPA");
+        ensure!(answer.header("cache-control") == Some("no-cache"), "/{path}: {:?}", answer.header("cache-control"));
+    }
+    let index_by_name = browser.get(&kit.at("index.html")).await?;
+    ensure!(index_by_name.status == 200 && index_by_name.body.contains("<body>index</body>"), "/index.html");
+
     for path in ["api/unknown", "api/me/deeper", "api/", "api"] {
         let answer = browser.get(&kit.at(path)).await?;
         ensure!(answer.status == 404, "/{path}: {} {}", answer.status, answer.body);
