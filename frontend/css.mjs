@@ -9,6 +9,7 @@
 // - the @font-face rules left are only the Marianne weights and styles some kept rule uses, in
 //   WOFF2 only (assets.sh copies no WOFF file), and their weights are written to
 //   generated/font-faces.txt (one `Marianne-<Name>` a line) for assets.sh to subset;
+// - relative url()s are made absolute (the stylesheet is inlined into index.html);
 // - Lightning CSS (lightningcss, pinned) minifies the result into generated/kit.css.
 // Usage: node css.mjs (from frontend/).
 import { readFileSync, writeFileSync } from "node:fs";
@@ -55,6 +56,12 @@ text = text.replace(/@font-face\s*\{([^}]*)\}/g, (whole, body) => {
   return whole.replace(/src\s*:[^;}]*/, `src:url(../fonts/${file}.woff2) format("woff2")`);
 });
 if (!faces.includes("Marianne-Regular")) throw new Error("css.mjs: no Marianne Regular @font-face left");
+
+// index.html inlines the stylesheet (a <style>, allowed by its hash in the backend's CSP), where
+// relative url()s would resolve against the page's path: made absolute from the site's root,
+// where Trunk copies fonts/, icons/ and the button artwork (the DSFR's ../fonts/ and ../../icons/
+// meant the same from its dist/ folders).
+text = text.replace(/url\(\s*(["']?)(?!data:|\/|https?:)(?:\.\.\/)*([^"')]+)\1\s*\)/g, "url($1/$2$1)");
 
 const { code, warnings } = transform({ filename: "kit.css", code: Buffer.from(text), minify: true });
 for (const w of warnings) console.error(`css.mjs: ${w.message}`);

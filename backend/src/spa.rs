@@ -82,21 +82,32 @@ pub fn router(dir: &Path) -> Router {
 /// SHA-256 sources (`'sha256-…'`) of the inline scripts Trunk writes into `index.html`, so the
 /// CSP can allow exactly them without `unsafe-inline`.
 pub fn inline_script_hashes(dir: &Path) -> Vec<String> {
+    inline_hashes(dir, "script")
+}
+
+/// The same for its inline stylesheets (`<style>`: the DSFR subset and the kit's styles, inlined
+/// so that the first paint waits for no second request).
+pub fn inline_style_hashes(dir: &Path) -> Vec<String> {
+    inline_hashes(dir, "style")
+}
+
+fn inline_hashes(dir: &Path, element: &str) -> Vec<String> {
     use base64::Engine;
     use sha2::Digest;
     let Ok(html) = std::fs::read_to_string(dir.join("index.html")) else {
         return Vec::new();
     };
+    let (open, close_tag) = (format!("<{element}"), format!("</{element}>"));
     let mut hashes = Vec::new();
     let mut rest = html.as_str();
-    while let Some(start) = rest.find("<script") {
+    while let Some(start) = rest.find(&open) {
         rest = &rest[start..];
         let Some(open_end) = rest.find('>') else {
             break;
         };
         let tag = &rest[..open_end];
         let body_start = open_end + 1;
-        let Some(close) = rest[body_start..].find("</script>") else {
+        let Some(close) = rest[body_start..].find(&close_tag) else {
             break;
         };
         let body = &rest[body_start..body_start + close];
