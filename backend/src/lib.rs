@@ -136,6 +136,7 @@ impl App {
         let provider = settings.issuer().map(|issuer| issuer.origin()).filter(url::Origin::is_tuple);
         let csp = content_security_policy(
             &spa::inline_script_hashes(&settings.spa_dir),
+            &spa::inline_style_hashes(&settings.spa_dir),
             provider.map(|origin| origin.ascii_serialization()).as_deref(),
         );
         let limit = rate_limit::AuthRateLimit::new(settings.auth_rate_limit_per_minute);
@@ -260,11 +261,16 @@ async fn no_store(mut response: Response) -> Response {
     response
 }
 
-fn content_security_policy(script_hashes: &[String], provider_origin: Option<&str>) -> HeaderValue {
+fn content_security_policy(
+    script_hashes: &[String],
+    style_hashes: &[String],
+    provider_origin: Option<&str>,
+) -> HeaderValue {
     let policy = format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {}; style-src 'self'; img-src 'self' data:; \
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {}; style-src 'self' {}; img-src 'self' data:; \
          font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'{}; frame-ancestors 'none'",
         script_hashes.join(" "),
+        style_hashes.join(" "),
         // Only what an origin's serialisation holds: nothing that could end the directive.
         provider_origin
             .filter(|o| o.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '/' | '-')))

@@ -1,11 +1,16 @@
 //! Serving the built SPA: hashed assets immutable, `index.html` never cached, precompressed
-//! brotli/gzip, every unknown path falling back to `index.html` (client-side routes).
+//! brotli/gzip, every unknown path falling back to `index.html` (client-side routes) except the
+//! ones that name a file (`/favicon.png`, `/robots.txt`): a bilingual 404 page.
 
+use crate::pages::{Page, home};
 use axum::Router;
-use axum::http::{HeaderValue, Request, header};
+use axum::body::Body;
+use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use shared::Bilingual;
 use std::path::Path;
+use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
 /// Whether a file name carries Trunk's content hash (`frontend-0123456789abcdef.wasm`; the hex
@@ -32,34 +37,77 @@ async fn cache_headers(request: Request<axum::body::Body>, next: Next) -> Respon
     response
 }
 
+/// Whether a path names a file rather than a client-side route: its last segment ends with an
+/// extension (`.ico`, `.js`, `.woff2`, `.map`). The App's routes have no dot.
+fn looks_like_a_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    name.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty() && (1..=8).contains(&ext.len()) && ext.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
+}
+
+/// 404 for a file that `dist/` does not have: a browser asking for `/favicon.png` or a stale
+/// asset must not get `index.html` under that name.
+fn no_such_file() -> Response {
+    Page {
+        status: StatusCode::NOT_FOUND,
+        code: "not_found",
+        title: Bilingual::new("Fichier introuvable", "File not found"),
+        paragraphs: vec![Bilingual::new(
+            "Ce fichier n’existe pas sur ce service. Vérifiez l’adresse.",
+            "This file does not exist on this service. Check the address.",
+        )],
+        facts: Vec::new(),
+        actions: vec![home()],
+        contact_support: false,
+    }
+    .into_response()
+}
+
 /// The SPA service for `dir` (Trunk's `dist`).
 pub fn router(dir: &Path) -> Router {
-    let index = dir.join("index.html");
-    let files = ServeDir::new(dir)
-        .precompressed_br()
-        .precompressed_gzip()
-        .fallback(ServeFile::new(index).precompressed_br().precompressed_gzip());
+    let index = ServeFile::new(dir.join("index.html")).precompressed_br().precompressed_gzip();
+    // What ServeDir does not find: index.html for a client-side route, a 404 for a file.
+    let fallback = Router::new().fallback(move |request: Request<Body>| async move {
+        if looks_like_a_file(request.uri().path()) {
+            no_such_file()
+        } else {
+            index.oneshot(request).await.into_response()
+        }
+    });
+    let files = ServeDir::new(dir).precompressed_br().precompressed_gzip().fallback(fallback);
     Router::new().fallback_service(files).layer(middleware::from_fn(cache_headers))
 }
 
 /// SHA-256 sources (`'sha256-…'`) of the inline scripts Trunk writes into `index.html`, so the
 /// CSP can allow exactly them without `unsafe-inline`.
 pub fn inline_script_hashes(dir: &Path) -> Vec<String> {
+    inline_hashes(dir, "script")
+}
+
+/// The same for its inline stylesheets (`<style>`: the DSFR subset and the kit's styles, inlined
+/// so that the first paint waits for no second request).
+pub fn inline_style_hashes(dir: &Path) -> Vec<String> {
+    inline_hashes(dir, "style")
+}
+
+fn inline_hashes(dir: &Path, element: &str) -> Vec<String> {
     use base64::Engine;
     use sha2::Digest;
     let Ok(html) = std::fs::read_to_string(dir.join("index.html")) else {
         return Vec::new();
     };
+    let (open, close_tag) = (format!("<{element}"), format!("</{element}>"));
     let mut hashes = Vec::new();
     let mut rest = html.as_str();
-    while let Some(start) = rest.find("<script") {
+    while let Some(start) = rest.find(&open) {
         rest = &rest[start..];
         let Some(open_end) = rest.find('>') else {
             break;
         };
         let tag = &rest[..open_end];
         let body_start = open_end + 1;
-        let Some(close) = rest[body_start..].find("</script>") else {
+        let Some(close) = rest[body_start..].find(&close_tag) else {
             break;
         };
         let body = &rest[body_start..body_start + close];
@@ -84,5 +132,15 @@ mod tests {
         assert!(!is_hashed("/index.html"));
         assert!(!is_hashed("/profil"));
         assert!(is_hashed("/frontend-e110e035fa055d5_bg.wasm"), "a 15-digit hash");
+    }
+
+    #[test]
+    fn tells_files_from_client_side_routes() {
+        for file in ["/favicon.ico", "/robots.txt", "/fonts/Marianne-Thin.woff2", "/frontend-0123456789abcdef.js.map"] {
+            assert!(looks_like_a_file(file), "{file}");
+        }
+        for route in ["/", "/profil", "/deconnecte", "/a/deep/client/route", "/.", "/v1.2/", "/.well-known"] {
+            assert!(!looks_like_a_file(route), "{route}");
+        }
     }
 }

@@ -55,14 +55,14 @@ async fn every_response_carries_the_security_headers() -> anyhow::Result<()> {
         .nth(1)
         .and_then(|s| s.split("</script>").next())
         .context("inline script")?;
-    let hash = {
+    let sha256 = |text: &str| {
         use base64::Engine;
         use sha2::Digest;
-        format!(
-            "'sha256-{}'",
-            base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(inline.as_bytes()))
-        )
+        format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(text.as_bytes())))
     };
+    let hash = sha256(inline);
+    let style = index.split("<style>").nth(1).and_then(|s| s.split("</style>").next()).context("inline style")?;
+    let style_hash = format!("style-src 'self' {};", sha256(style));
     for path in ["", "profil", "api/me", "api/unknown", "auth/callback?state=x", "healthz"] {
         let answer = browser.get(&kit.at(path)).await?;
         let csp = answer.header("content-security-policy").with_context(|| format!("/{path}: no CSP"))?;
@@ -71,6 +71,10 @@ async fn every_response_carries_the_security_headers() -> anyhow::Result<()> {
             ensure!(csp.contains(directive), "/{path}: {directive} missing from {csp}");
         }
         ensure!(csp.contains(&hash), "/{path}: the inline Trunk script is allowed by its hash {hash}: {csp}");
+        ensure!(
+            csp.contains(&style_hash),
+            "/{path}: the inline stylesheet is allowed by its hash ({style_hash}): {csp}"
+        );
         // The sign-out form is redirected to the provider's session/end: its origin, and no other.
         let form_action = format!("form-action 'self' {};", kit.simulator_origin());
         ensure!(csp.contains(&form_action), "/{path}: {form_action} missing from {csp}");
@@ -139,6 +143,22 @@ async fn the_spa_is_served_with_the_right_cache_rules_and_types() -> anyhow::Res
         missing.status,
         missing.headers
     );
+
+    // A missing file (a path with an extension) is a bilingual 404 page, never index.html under
+    // its name; a file that exists is served.
+    for path in ["favicon.ico", "humans.txt", "fonts/Marianne-Thin.woff2", "frontend-ffffffffffffffff.js.map"] {
+        let answer = browser.get(&kit.at(path)).await?;
+        ensure!(answer.status == 404, "/{path}: {} {}", answer.status, answer.body);
+        ensure!(
+            answer.body.contains("Fichier introuvable") && answer.body.contains("File not found"),
+            "/{path}: bilingual 404: {}",
+            answer.body
+        );
+        ensure!(!answer.body.contains("<body>index</body>"), "/{path}: not the SPA");
+        ensure!(answer.header("cache-control") == Some("no-cache"), "/{path}: {:?}", answer.header("cache-control"));
+    }
+    let index_by_name = browser.get(&kit.at("index.html")).await?;
+    ensure!(index_by_name.status == 200 && index_by_name.body.contains("<body>index</body>"), "/index.html");
 
     for path in ["api/unknown", "api/me/deeper", "api/", "api"] {
         let answer = browser.get(&kit.at(path)).await?;

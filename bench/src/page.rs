@@ -28,6 +28,9 @@ pub struct Resource {
 /// One page load, ms from navigation start.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Paint {
+    /// The HTML's first byte (`responseStart` of the navigation entry): what precedes it is the
+    /// browser's navigation (a renderer for the new site, the request), not the page.
+    pub html_first_byte: Option<f64>,
     /// `first-contentful-paint`: the page's first frame, which holds the button (see BENCHMARKS.md).
     pub first_paint: Option<f64>,
     /// `connect-button-visible`: the App's own button (JavaScript on only).
@@ -37,10 +40,14 @@ pub struct Paint {
 /// Lighthouse's figures, or why it did not run.
 #[derive(Debug, Clone)]
 pub enum Lighthouse {
-    /// It ran.
+    /// It ran: the median of each figure over its runs.
     Ran {
         /// Its version.
         version: String,
+        /// How many runs the medians are of.
+        runs: usize,
+        /// The lowest and highest performance score of the runs.
+        performance_range: (f64, f64),
         /// Performance score, 0–100.
         performance: f64,
         /// Accessibility score, 0–100.
@@ -114,6 +121,8 @@ const SETTLED: &str = "return document.readyState === 'complete' && document.fon
 const FIRST_PAINT: &str =
     "return performance.getEntriesByName('first-contentful-paint').map(e => e.startTime)[0] ?? null;";
 
+const HTML_FIRST_BYTE: &str = "return performance.getEntriesByType('navigation').map(e => e.responseStart)[0] ?? null;";
+
 const BUTTON_MARK: &str =
     "return performance.getEntriesByName('connect-button-visible').map(e => e.startTime)[0] ?? null;";
 
@@ -169,7 +178,12 @@ async fn loads(url: &str, javascript: bool, loads: usize) -> anyhow::Result<(Vec
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             };
-            paints.push(Paint { first_paint, interactive });
+            let html_first_byte = browser.js(HTML_FIRST_BYTE).await?.as_f64();
+            eprintln!(
+                "    load {i} (JavaScript {}): HTML's first byte {html_first_byte:?} ms, first paint {first_paint:?} ms, App's button {interactive:?} ms",
+                if javascript { "on" } else { "off" }
+            );
+            paints.push(Paint { html_first_byte, first_paint, interactive });
             if i == 0 {
                 entries = browser.js(ENTRIES).await?.as_array().cloned().unwrap_or_default();
                 language = browser.js("return navigator.language").await?.as_str().unwrap_or_default().to_owned();
@@ -238,17 +252,69 @@ pub async fn measure(url: &str, n: usize, root: &Path, run_dir: &Path) -> anyhow
     Ok(Page { resources, without_js, js_on, js_off, language, lighthouse })
 }
 
+/// How many times Lighthouse runs: its score moves by several points from one run to the next
+/// (89–97 on the same build), so the report gives the median of each figure and the range.
+const LIGHTHOUSE_RUNS: usize = 5;
+
 /// Installs Lighthouse (`npm ci` from `bench/lighthouse`'s lock file into
-/// `target/bench-lighthouse`) when missing, runs it once on `url` and reads its JSON report;
-/// any failure becomes [`Lighthouse::Unavailable`] with the reason.
+/// `target/bench-lighthouse`) when missing, runs it [`LIGHTHOUSE_RUNS`] times on `url` and reads
+/// its JSON reports; any failure becomes [`Lighthouse::Unavailable`] with the reason.
 async fn lighthouse(url: &str, root: &Path, run_dir: &Path) -> Lighthouse {
-    match run_lighthouse(url, root, run_dir).await {
-        Ok(figures) => figures,
-        Err(error) => {
-            let reason = format!("{error:#}");
-            eprintln!("    Lighthouse did not run: {reason}");
-            Lighthouse::Unavailable(reason)
+    let mut runs = Vec::new();
+    let mut failure = String::new();
+    for run in 0..LIGHTHOUSE_RUNS {
+        match run_lighthouse(url, root, run_dir).await {
+            Ok(figures) => runs.push(figures),
+            // A run can fail on a loaded machine (NO_NAVSTART: the trace missed the navigation):
+            // the others still count; Lighthouse is unavailable only if none ran.
+            Err(error) => {
+                failure = format!("{error:#}");
+                eprintln!("    Lighthouse did not run: {failure}");
+            }
         }
+        let _ = std::fs::rename(run_dir.join("lighthouse.json"), run_dir.join(format!("lighthouse-{run}.json")));
+    }
+    if runs.is_empty() { Lighthouse::Unavailable(failure) } else { median_of(runs) }
+}
+
+/// Each figure's median over the runs (all [`Lighthouse::Ran`]).
+fn median_of(runs: Vec<Lighthouse>) -> Lighthouse {
+    let mut version = String::from("?");
+    let mut warnings = Vec::new();
+    let mut figures = Vec::new();
+    for run in runs {
+        if let Lighthouse::Ran {
+            version: v,
+            warnings: w,
+            performance,
+            accessibility,
+            fcp_ms,
+            lcp_ms,
+            tbt_ms,
+            cls,
+            total_bytes,
+            ..
+        } = run
+        {
+            (version, warnings) = (v, w);
+            figures.push([performance, accessibility, fcp_ms, lcp_ms, tbt_ms, cls, total_bytes]);
+        }
+    }
+    let median =
+        |i: usize| crate::report::median(&figures.iter().map(|f| f[i]).filter(|v| !v.is_nan()).collect::<Vec<_>>());
+    let scores = figures.iter().map(|f| f[0]);
+    Lighthouse::Ran {
+        version,
+        runs: figures.len(),
+        performance_range: (scores.clone().fold(f64::INFINITY, f64::min), scores.fold(0.0, f64::max)),
+        performance: median(0),
+        accessibility: median(1),
+        fcp_ms: median(2),
+        lcp_ms: median(3),
+        tbt_ms: median(4),
+        cls: median(5),
+        total_bytes: median(6),
+        warnings,
     }
 }
 
@@ -285,9 +351,18 @@ async fn run_lighthouse(url: &str, root: &Path, run_dir: &Path) -> anyhow::Resul
     }
     let score = |category: &str| json["categories"][category]["score"].as_f64().map(|s| s * 100.0);
     let audit = |id: &str| json["audits"][id]["numericValue"].as_f64().unwrap_or(f64::NAN);
+    let performance = score("performance").context("no performance score (the page did not load?)")?;
+    eprintln!(
+        "    Lighthouse: performance {performance:.0}, FCP {:.0} ms, LCP {:.0} ms, TBT {:.0} ms",
+        audit("first-contentful-paint"),
+        audit("largest-contentful-paint"),
+        audit("total-blocking-time")
+    );
     Ok(Lighthouse::Ran {
         version: json["lighthouseVersion"].as_str().unwrap_or("?").to_owned(),
-        performance: score("performance").context("no performance score (the page did not load?)")?,
+        runs: 1,
+        performance_range: (performance, performance),
+        performance,
         accessibility: score("accessibility").context("no accessibility score")?,
         fcp_ms: audit("first-contentful-paint"),
         lcp_ms: audit("largest-contentful-paint"),

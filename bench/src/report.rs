@@ -674,19 +674,37 @@ fn page_table(page: &crate::page::Page) -> String {
     );
     let _ = writeln!(
         s,
-        "#### First paint and interactive\n\nms from navigation start; median of the loads, and the first load (empty cache).\n\n| JavaScript | loads | button's first paint (FCP), median | first load | App's button (`connect-button-visible`), median | first load |\n|---|---:|---:|---:|---:|---:|"
+        "#### First paint and interactive\n\nms from navigation start; median of the loads, and the first load (empty cache). The HTML's first byte (`responseStart`) is when the browser, having made a renderer for the site and sent the request, gets the answer: what comes before it is the navigation, not the page.\n\n| JavaScript | loads | HTML's first byte, median | button's first paint (FCP), median | first load | FCP − first byte, median | App's button (`connect-button-visible`), median | first load |\n|---|---:|---:|---:|---:|---:|---:|---:|"
     );
     for (label, loads) in [("on", &page.js_on), ("off", &page.js_off)] {
+        let (first_byte, _) = paint_figures(loads, |p| p.html_first_byte);
         let (fcp, fcp_first) = paint_figures(loads, |p| p.first_paint);
+        let (after_first_byte, _) = paint_figures(loads, |p| Some(p.first_paint? - p.html_first_byte?));
         let (tti, tti_first) = paint_figures(loads, |p| p.interactive);
-        let _ = writeln!(s, "| {label} | {} | {fcp} | {fcp_first} | {tti} | {tti_first} |", loads.len());
+        let _ = writeln!(
+            s,
+            "| {label} | {} | {first_byte} | {fcp} | {fcp_first} | {after_first_byte} | {tti} | {tti_first} |",
+            loads.len()
+        );
     }
     let _ = writeln!(s, "\n#### Lighthouse (mobile profile, simulated throttling)\n");
     match &page.lighthouse {
-        Lighthouse::Ran { version, performance, accessibility, fcp_ms, lcp_ms, tbt_ms, cls, total_bytes, warnings } => {
+        Lighthouse::Ran {
+            version,
+            runs,
+            performance_range: (low, high),
+            performance,
+            accessibility,
+            fcp_ms,
+            lcp_ms,
+            tbt_ms,
+            cls,
+            total_bytes,
+            warnings,
+        } => {
             let _ = writeln!(
                 s,
-                "| Lighthouse | performance | accessibility | FCP | LCP | TBT | CLS | total transfer |\n|---|---:|---:|---:|---:|---:|---:|---:|\n| {version} | {performance:.0} | {accessibility:.0} | {fcp_ms:.0} ms | {lcp_ms:.0} ms | {tbt_ms:.0} ms | {cls:.3} | {} |",
+                "Median of {runs} runs.\n\n| Lighthouse | performance (range) | accessibility | FCP | LCP | TBT | CLS | total transfer |\n|---|---:|---:|---:|---:|---:|---:|---:|\n| {version} | {performance:.0} ({low:.0}–{high:.0}) | {accessibility:.0} | {fcp_ms:.0} ms | {lcp_ms:.0} ms | {tbt_ms:.0} ms | {cls:.3} | {} |",
                 kb(*total_bytes as u64)
             );
             for warning in warnings {

@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 /// A temporary SPA `dist/` with fake files: an index, a hashed Wasm file, precompressed copies.
 pub fn fake_spa() -> anyhow::Result<tempfile::TempDir> {
     let dir = tempfile::tempdir()?;
-    let index = "<!doctype html><html><head><title>SPA</title><script type=\"module\">import init from '/frontend-0123456789abcdef.js';init();</script></head><body>index</body></html>";
+    let index = "<!doctype html><html><head><title>SPA</title><style>body{color:#161616}</style><script type=\"module\">import init from '/frontend-0123456789abcdef.js';init();</script></head><body>index</body></html>";
     std::fs::write(dir.path().join("index.html"), index)?;
     std::fs::write(dir.path().join("frontend-0123456789abcdef_bg.wasm"), b"\0asm\x01\0\0\0")?;
     std::fs::write(dir.path().join("frontend-0123456789abcdef.js"), "export default function init() {}")?;
