@@ -22,9 +22,7 @@ const css = readFileSync(`${out}/dsfr-full.css`, "utf8") + "\n" + readFileSync("
 const [purged] = await new PurgeCSS().purge({
   content: ["index.html", "src/**/*.rs"],
   css: [{ raw: css }],
-  // frontend/src/pages/sign_in.rs builds `fr-alert--{kind}` (info, warning); the rest of the
-  // App's classes are literal strings in its view! macros.
-  safelist: { standard: [/^fr-alert--/] },
+  // The App's classes are literal strings in its view! macros: nothing to safelist.
   variables: true,
   keyframes: true,
   fontFace: true,

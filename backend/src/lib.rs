@@ -110,7 +110,12 @@ impl App {
                 let (pool, subscriber) = redis_clients(&url, ca_bundle.as_deref()).await?;
                 if session.redis_local_copies {
                     let capacity = session.cache_capacity;
-                    self.routers_with_store(redis_cache::RedisCachedStore::new(pool, subscriber, capacity))
+                    self.routers_with_store(redis_cache::RedisCachedStore::new(
+                        pool,
+                        subscriber,
+                        capacity,
+                        redis_cache::COPY_MAX_AGE,
+                    ))
                 } else {
                     self.routers_with_store(RedisStore::new(pool))
                 }

@@ -22,11 +22,17 @@ pub struct MemoryStore {
 impl MemoryStore {
     /// Keeps at most `capacity` sessions.
     pub fn new(capacity: u64) -> Self {
+        Self::with_max_age(capacity, None)
+    }
+
+    /// Keeps at most `capacity` sessions, each for at most `max_age` after it was last written
+    /// here (a copy of a store held elsewhere), or until its expiry if sooner.
+    pub fn with_max_age(capacity: u64, max_age: Option<Duration>) -> Self {
         MemoryStore {
             cache: Cache::builder()
                 .max_capacity(capacity)
                 .eviction_policy(EvictionPolicy::lru())
-                .expire_after(UntilExpiry)
+                .expire_after(UntilExpiry { max_age })
                 .build(),
         }
     }
@@ -62,20 +68,25 @@ impl SessionStore for MemoryStore {
     }
 }
 
-/// Each session leaves the cache at its own expiry date.
-struct UntilExpiry;
+/// Each session leaves the cache at its own expiry date, or `max_age` after it was written.
+struct UntilExpiry {
+    max_age: Option<Duration>,
+}
 
-fn until(record: &Record) -> Duration {
-    (record.expiry_date - OffsetDateTime::now_utc()).try_into().unwrap_or_default()
+impl UntilExpiry {
+    fn until(&self, record: &Record) -> Duration {
+        let until: Duration = (record.expiry_date - OffsetDateTime::now_utc()).try_into().unwrap_or_default();
+        self.max_age.map_or(until, |max_age| until.min(max_age))
+    }
 }
 
 impl moka::Expiry<Id, Record> for UntilExpiry {
     fn expire_after_create(&self, _: &Id, record: &Record, _: Instant) -> Option<Duration> {
-        Some(until(record))
+        Some(self.until(record))
     }
 
     fn expire_after_update(&self, _: &Id, record: &Record, _: Instant, _: Option<Duration>) -> Option<Duration> {
-        Some(until(record))
+        Some(self.until(record))
     }
 }
 

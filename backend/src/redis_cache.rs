@@ -19,8 +19,10 @@
 //! read before another instance's change could be kept after its invalidation went by.
 //!
 //! The staleness window, what another instance may still serve after a change: the time the
-//! invalidation takes to reach it (a Redis round trip on a healthy network), or, if the
-//! subscription is silently cut, at most [`HEARTBEAT_DEADLINE`] plus one [`HEARTBEAT`].
+//! invalidation takes to reach it (a Redis round trip on a healthy network). Whatever fails (an
+//! invalidation not published, a subscription silently cut, a key evicted or flushed in Redis),
+//! a copy is never older than its maximum age ([`COPY_MAX_AGE`] in the backend): what an
+//! instance serves was in Redis at most that long ago.
 
 use crate::memory_store::MemoryStore;
 use async_trait::async_trait;
@@ -39,6 +41,8 @@ pub const CHANNEL: &str = "bff:sessions:invalidate";
 pub const HEARTBEAT: Duration = Duration::from_secs(1);
 /// A heartbeat not back within this long marks the subscription down.
 pub const HEARTBEAT_DEADLINE: Duration = Duration::from_secs(3);
+/// The backend's copies are dropped this long after they were read from Redis, whatever happens.
+pub const COPY_MAX_AGE: Duration = HEARTBEAT_DEADLINE;
 /// Invalidations are counted per shard of session ids.
 const SHARDS: usize = 64;
 
@@ -65,7 +69,8 @@ impl Invalidation {
         (self.epoch.load(Ordering::SeqCst), self.shard(id).load(Ordering::SeqCst))
     }
 
-    /// Another instance changed `id`: the counter first, then the copy (see [`RedisCachedStore::load`]).
+    /// `id` changed (here or on another instance): the counter first, then the copy (see
+    /// [`RedisCachedStore::load`]).
     async fn invalidate(&self, id: &Id) {
         self.shard(id).fetch_add(1, Ordering::SeqCst);
         let _ = self.local.delete(id).await;
@@ -121,27 +126,33 @@ impl Drop for AbortOnDrop {
 }
 
 impl RedisCachedStore {
-    /// Sessions in Redis through `pool`, copied locally (at most `capacity`) while `subscriber`, a
-    /// client of its own (pub/sub takes the connection), receives the invalidations. Starts the
-    /// subscription task; the copies are used once the first heartbeat came back.
-    pub fn new(pool: redis::Pool, subscriber: redis::Client, capacity: u64) -> Self {
+    /// Sessions in Redis through `pool`, copied locally (at most `capacity`, each for at most
+    /// `copy_max_age`) while `subscriber`, a client of its own (pub/sub takes the connection),
+    /// receives the invalidations. Starts the subscription task; the copies are used once the
+    /// first heartbeat came back.
+    pub fn new(pool: redis::Pool, subscriber: redis::Client, capacity: u64, copy_max_age: Duration) -> Self {
         let shared = Arc::new(Invalidation {
             instance: crate::random_token(),
             serving: AtomicBool::new(false),
             epoch: AtomicU64::new(0),
             shards: std::array::from_fn(|_| AtomicU64::new(0)),
-            local: MemoryStore::new(capacity),
+            local: MemoryStore::with_max_age(capacity, Some(copy_max_age)),
         });
         let task = tokio::spawn(subscribe(subscriber.clone(), pool.clone(), shared.clone()));
         let task = Arc::new(AbortOnDrop(task, subscriber));
         RedisCachedStore { redis: RedisStore::new(pool.clone()), pool, shared, _task: task }
     }
 
-    /// Connects to Redis at `url` as the backend does (`ca_bundle` for `rediss://`), with a local
-    /// copy of at most `capacity` sessions.
-    pub async fn connect(url: &str, ca_bundle: Option<&std::path::Path>, capacity: u64) -> anyhow::Result<Self> {
+    /// Connects to Redis at `url` as the backend does (`ca_bundle` for `rediss://`), with local
+    /// copies of at most `capacity` sessions, each kept at most `copy_max_age`.
+    pub async fn connect(
+        url: &str,
+        ca_bundle: Option<&std::path::Path>,
+        capacity: u64,
+        copy_max_age: Duration,
+    ) -> anyhow::Result<Self> {
         let (pool, subscriber) = crate::redis_clients(url, ca_bundle).await?;
-        Ok(Self::new(pool, subscriber, capacity))
+        Ok(Self::new(pool, subscriber, capacity, copy_max_age))
     }
 
     /// Whether reads may be answered from the local copies now (the subscription is known good).
@@ -186,6 +197,9 @@ impl SessionStore for RedisCachedStore {
         // session, and a copy would bring it back. The next read fetches it.
         let _ = self.shared.local.delete(&record.id).await;
         self.redis.save(record).await?;
+        // Counted here too: a read of this instance that fetched the record before this write
+        // must not keep its copy.
+        self.shared.invalidate(&record.id).await;
         self.publish(&record.id).await
     }
 
@@ -216,6 +230,7 @@ impl SessionStore for RedisCachedStore {
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         let _ = self.shared.local.delete(id).await;
         self.redis.delete(id).await?;
+        self.shared.invalidate(id).await;
         self.publish(id).await
     }
 }

@@ -176,18 +176,15 @@ pub struct SessionSettings {
     pub cache_capacity: u64,
     /// With Redis, read sessions through a local copy in each instance, dropped when another
     /// instance changes the session (Redis pub/sub) and never used while that subscription is
-    /// down (`backend/src/redis_cache.rs`). On by default; off, every read goes to Redis.
-    #[serde(default = "enabled")]
+    /// down (`backend/src/redis_cache.rs`). Off by default (every read goes to Redis): on, another
+    /// instance may serve a session for the time an invalidation takes to arrive.
+    #[serde(default)]
     pub redis_local_copies: bool,
     /// Give the session cookie a `Max-Age` (the idle timeout), so it outlives the browser. Off by
     /// default: closing the browser ends the session on a shared workstation; the server-side
     /// idle and absolute timeouts apply either way.
     #[serde(default)]
     pub persistent_cookie: bool,
-}
-
-fn enabled() -> bool {
-    true
 }
 
 /// The whole configuration. Every key is known: a misspelt or renamed one refuses start-up,
@@ -262,7 +259,7 @@ impl Default for Settings {
                 absolute_hours: 12,
                 cache_capacity: 100_000,
                 persistent_cookie: false,
-                redis_local_copies: true,
+                redis_local_copies: false,
             },
             spa_dir: PathBuf::from("dist"),
             auth_rate_limit_per_minute: 600,

@@ -2,13 +2,12 @@
 //! brotli/gzip, every unknown path falling back to `index.html` (client-side routes) except the
 //! ones that name a file (`/favicon.png`, `/robots.txt`): a bilingual 404 page.
 
-use crate::pages::{Page, home};
+use crate::error::AppError;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use shared::Bilingual;
 use std::path::Path;
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
@@ -37,30 +36,48 @@ async fn cache_headers(request: Request<axum::body::Body>, next: Next) -> Respon
     response
 }
 
-/// Whether a path names a file rather than a client-side route: its last segment ends with an
-/// extension (`.ico`, `.js`, `.woff2`, `.map`). The App's routes have no dot.
+/// Whether a path names a file rather than a client-side route: its last segment ends with the
+/// extension of a kind of file a site serves (`.ico`, `.js`, `.woff2`, `.map`). Other dots are
+/// routes (`/agents/jean.dupont`).
 fn looks_like_a_file(path: &str) -> bool {
+    const ASSETS: [&str; 21] = [
+        "avif",
+        "css",
+        "gif",
+        "html",
+        "ico",
+        "jpeg",
+        "jpg",
+        "js",
+        "json",
+        "map",
+        "mjs",
+        "otf",
+        "pdf",
+        "png",
+        "svg",
+        "ttf",
+        "txt",
+        "wasm",
+        "webmanifest",
+        "webp",
+        "woff2",
+    ];
     let name = path.rsplit('/').next().unwrap_or_default();
-    name.rsplit_once('.').is_some_and(|(stem, ext)| {
-        !stem.is_empty() && (1..=8).contains(&ext.len()) && ext.bytes().all(|b| b.is_ascii_alphanumeric())
-    })
+    name.rsplit_once('.')
+        .is_some_and(|(stem, ext)| !stem.is_empty() && ASSETS.iter().any(|asset| ext.eq_ignore_ascii_case(asset)))
 }
 
 /// 404 for a file that `dist/` does not have: a browser asking for `/favicon.png` or a stale
 /// asset must not get `index.html` under that name.
 fn no_such_file() -> Response {
-    Page {
-        status: StatusCode::NOT_FOUND,
-        code: "not_found",
-        title: Bilingual::new("Fichier introuvable", "File not found"),
-        paragraphs: vec![Bilingual::new(
-            "Ce fichier n’existe pas sur ce service. Vérifiez l’adresse.",
-            "This file does not exist on this service. Check the address.",
-        )],
-        facts: Vec::new(),
-        actions: vec![home()],
-        contact_support: false,
-    }
+    AppError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Ce fichier n’existe pas sur ce service. Vérifiez l’adresse.",
+        "This file does not exist on this service. Check the address.",
+    )
+    .page()
     .into_response()
 }
 
@@ -139,7 +156,18 @@ mod tests {
         for file in ["/favicon.ico", "/robots.txt", "/fonts/Marianne-Thin.woff2", "/frontend-0123456789abcdef.js.map"] {
             assert!(looks_like_a_file(file), "{file}");
         }
-        for route in ["/", "/profil", "/deconnecte", "/a/deep/client/route", "/.", "/v1.2/", "/.well-known"] {
+        for route in [
+            "/",
+            "/profil",
+            "/deconnecte",
+            "/a/deep/client/route",
+            "/.",
+            "/v1.2/",
+            "/.well-known",
+            "/agents/jean.dupont",
+            "/dossiers/2024.12",
+            "/u/a@b.fr",
+        ] {
             assert!(!looks_like_a_file(route), "{route}");
         }
     }

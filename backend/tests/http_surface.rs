@@ -150,7 +150,7 @@ async fn the_spa_is_served_with_the_right_cache_rules_and_types() -> anyhow::Res
         let answer = browser.get(&kit.at(path)).await?;
         ensure!(answer.status == 404, "/{path}: {} {}", answer.status, answer.body);
         ensure!(
-            answer.body.contains("Fichier introuvable") && answer.body.contains("File not found"),
+            answer.body.contains("Ce fichier n’existe pas") && answer.body.contains("This file does not exist"),
             "/{path}: bilingual 404: {}",
             answer.body
         );

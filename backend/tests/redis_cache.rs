@@ -17,6 +17,9 @@ use tower_sessions::session::{Id, Record};
 
 /// Long enough for a loaded machine; the conditions usually hold within milliseconds.
 const BOUND: Duration = Duration::from_secs(10);
+/// The copies' maximum age in the invalidation tests: far beyond [`BOUND`], so that what they
+/// see is the invalidation's doing, never the copy's age.
+const PROVE_INVALIDATION: Duration = Duration::from_secs(3600);
 
 /// One inline command to the server (RESP inline form), its first reply line.
 fn redis_command(redis: &RedisServer, command: &str) -> anyhow::Result<String> {
@@ -63,8 +66,8 @@ async fn serving(store: &RedisCachedStore) -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_or_a_deletion_on_one_instance_reaches_the_others_copy() -> anyhow::Result<()> {
     let redis = RedisServer::start()?;
-    let a = RedisCachedStore::connect(&redis.url(), None, 1_000).await?;
-    let b = RedisCachedStore::connect(&redis.url(), None, 1_000).await?;
+    let a = RedisCachedStore::connect(&redis.url(), None, 1_000, PROVE_INVALIDATION).await?;
+    let b = RedisCachedStore::connect(&redis.url(), None, 1_000, PROVE_INVALIDATION).await?;
     serving(&a).await?;
     serving(&b).await?;
 
@@ -90,6 +93,33 @@ async fn a_change_or_a_deletion_on_one_instance_reaches_the_others_copy() -> any
     Ok(())
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_is_dropped_at_its_maximum_age_whatever_was_published() -> anyhow::Result<()> {
+    let redis = RedisServer::start()?;
+    let max_age = Duration::from_millis(300);
+    let b = RedisCachedStore::connect(&redis.url(), None, 1_000, max_age).await?;
+    serving(&b).await?;
+    let plain = tower_sessions_redis_store::RedisStore::new(redis_pool(&redis).await?);
+    let mut session = record("v1");
+    plain.create(&mut session).await?;
+    let copied = Instant::now();
+    ensure!(value(&b.load(&session.id).await?).as_deref() == Some("v1"), "B reads it (and copies it)");
+
+    // A write that publishes nothing (a lost invalidation, a key changed by hand)...
+    let mut unseen = session.clone();
+    unseen.data.insert("k".into(), "v2".into());
+    plain.save(&unseen).await?;
+    let served = value(&b.load(&session.id).await?);
+    ensure!(served.as_deref() == Some("v1") || copied.elapsed() >= max_age, "B serves its copy: {served:?}");
+    // ...is seen once the copy is older than its maximum age, and not before.
+    until("B drops its copy at its maximum age", || async {
+        Ok(value(&b.load(&session.id).await?).as_deref() == Some("v2"))
+    })
+    .await?;
+    ensure!(copied.elapsed() >= max_age, "the copy was dropped at its age, not earlier: {:?}", copied.elapsed());
+    Ok(())
+}
+
 /// A fred pool on the test's server, for writes that bypass the invalidations.
 async fn redis_pool(redis: &RedisServer) -> anyhow::Result<fred::prelude::Pool> {
     use fred::prelude::{Builder, ClientLike, Config};
@@ -101,7 +131,7 @@ async fn redis_pool(redis: &RedisServer) -> anyhow::Result<fred::prelude::Pool> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_its_subscription_down_an_instance_reads_redis_never_its_copy() -> anyhow::Result<()> {
     let mut redis = RedisServer::start()?;
-    let b = RedisCachedStore::connect(&redis.url(), None, 1_000).await?;
+    let b = RedisCachedStore::connect(&redis.url(), None, 1_000, PROVE_INVALIDATION).await?;
     serving(&b).await?;
     let pool = redis_pool(&redis).await?;
     let plain = tower_sessions_redis_store::RedisStore::new(pool);
@@ -137,9 +167,13 @@ async fn with_its_subscription_down_an_instance_reads_redis_never_its_copy() -> 
 async fn signing_out_on_one_instance_ends_the_session_on_the_other() -> anyhow::Result<()> {
     let redis = RedisServer::start()?;
     let url = redis.url();
-    let kit = Kit::start_with(|s| s.session.store = SessionStoreSettings::Redis { url }).await?;
+    let kit = Kit::start_with(|s| {
+        s.session.store = SessionStoreSettings::Redis { url };
+        s.session.redis_local_copies = true;
+    })
+    .await?;
     // Instance B, whose store the test watches.
-    let b = RedisCachedStore::connect(&redis.url(), None, 1_000).await?;
+    let b = RedisCachedStore::connect(&redis.url(), None, 1_000, PROVE_INVALIDATION).await?;
     let router = backend::App::new(kit.settings.clone())?.router_with_store(b.clone());
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
     let other = format!("http://{}/", listener.local_addr()?);

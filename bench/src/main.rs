@@ -371,10 +371,13 @@ impl Lab {
             Store::Sqlite => format!("kind = \"sqlite\"\npath = {:?}", self.dir.join(format!("sessions-{n}.sqlite"))),
             Store::Redis(port) => format!("kind = \"redis\"\nurl = \"redis://127.0.0.1:{port}/0\""),
         };
+        // With Redis the backend reads through its local copies (off by default: GUIDE §5).
+        let session_toml =
+            if matches!(store, Store::Redis(_)) { "[session]\nredis_local_copies = true\n\n" } else { "" };
         let config = format!(
             "listen = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}/\"\nspa_dir = {:?}\n\
              auth_rate_limit_per_minute = 0\n\n[provider]\npreset = \"simulator\"\nissuer = \"{}\"\nclient_id = \"{CLIENT_ID}\"\n\
-             client_secret = \"{}\"\n\n[session.store]\n{store_toml}\n",
+             client_secret = \"{}\"\n\n{session_toml}[session.store]\n{store_toml}\n",
             self.root.join("dist"),
             self.issuer,
             self.client_secret,

@@ -21,12 +21,11 @@ pub fn config_resource() -> ReadSignal<Option<PublicConfig>> {
 
 /// The brand forced by the demo's `?marque=agentconnect|proconnect` in the page's address, if any.
 pub fn forced_brand() -> Option<Brand> {
-    let search = web_sys::window()?.location().search().ok()?;
-    search.trim_start_matches('?').split('&').find_map(|pair| match pair {
-        "marque=proconnect" => Some(Brand::ProConnect),
-        "marque=agentconnect" => Some(Brand::AgentConnect),
+    match crate::router::query("marque").as_deref() {
+        Some("proconnect") => Some(Brand::ProConnect),
+        Some("agentconnect") => Some(Brand::AgentConnect),
         _ => None,
-    })
+    }
 }
 
 /// The brand to show: the demo's `?marque=` first, then `/api/config` (once loaded), then

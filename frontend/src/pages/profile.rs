@@ -14,11 +14,6 @@ pub fn step_up_href(return_to: &str) -> String {
     "/auth/login?acr=two-factor&return_to=".to_owned() + &String::from(js_sys::encode_uri_component(return_to))
 }
 
-/// The path of the page being shown (`/` when unknown).
-fn current_path() -> String {
-    web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_else(|| "/".to_owned())
-}
-
 /// The level row: `#claim-acr` holds the short name alone (`eidas1-mfa`), `#claim-acr-description`
 /// what it means, then `#claim-two-factor` says whether it proves a second factor
 /// (`data-two-factor="true|false"`).
@@ -108,7 +103,7 @@ pub fn Profile(
                 <p class="fr-callout__text" id="step-up-explanation">{text(
                     "Votre connexion n’utilise pas de second facteur. Si une démarche demande une connexion plus sûre, reconnectez-vous avec un second facteur (application d’authentification, clé de sécurité…) : vous restez connecté.",
                     "Your sign-in does not use a second factor. If a task needs a stronger sign-in, sign in again with a second factor (authenticator app, security key…): you stay signed in.")}</p>
-                <a class="fr-btn" id="step-up" rel="external" href=step_up_href(&current_path())>
+                <a class="fr-btn" id="step-up" rel="external" href=step_up_href(&crate::router::path())>
                     {text("Se reconnecter avec un second facteur", "Sign in again with a second factor")}
                 </a>
             </div>
