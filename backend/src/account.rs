@@ -3,10 +3,10 @@
 //! `index.html` signs in with `return_to=/compte`; the SPA's own button returns to `/`, where the
 //! SPA shows the full profile.
 
-use crate::AppState;
 use crate::auth::current_agent;
 use crate::error::{AppError, PageError};
 use crate::pages;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use tower_sessions::Session;

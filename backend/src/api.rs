@@ -1,8 +1,8 @@
 //! The JSON API the SPA calls.
 
-use crate::AppState;
 use crate::auth::current_agent;
 use crate::error::AppError;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use shared::{Me, PublicConfig};

@@ -1,13 +1,13 @@
 //! Sign-in and sign-out: `/auth/login`, `/auth/callback`, `/auth/logout`, `/auth/logout/callback`.
 
-use crate::AppState;
 use crate::error::{AppError, PageError};
-use crate::oidc::{AuthorizationParams, OidcError, SignIn};
+use crate::oidc::{Authorization, AuthorizationParams, OidcError, SignIn};
 use crate::pages::Page;
 use crate::session::{
-    self, AGENT, AgentSession, LOGIN_TTL_SECONDS, LOGINS, LOGOUT, LOGOUT_TTL_SECONDS, MAX_PENDING_LOGINS,
-    PendingLogins, PendingLogout, SessionTokens, TOKENS, TOUCH_EVERY_SECONDS, TOUCHED_AT,
+    self, AGENT, AgentSession, LOGIN_TTL_SECONDS, LOGINS, LOGOUT, LOGOUT_TTL_SECONDS, LoginTransaction,
+    MAX_PENDING_LOGINS, PendingLogins, PendingLogout, SessionTokens, TOKENS, TOUCH_EVERY_SECONDS, TOUCHED_AT,
 };
+use crate::state::AppState;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
@@ -153,10 +153,11 @@ pub async fn login(
         idp_hint,
         login_hint,
         siret_hint: siret_hint.as_ref().map(Siret::as_str),
-        required,
+        required: required.clone(),
     };
-    let (url, state, transaction) =
-        app.rp.authorization_request(params, return_to, now).await.map_err(|e| provider_error(e).page())?;
+    let Authorization { url, state, nonce, pkce_verifier } =
+        app.rp.authorization_request(params).await.map_err(|e| provider_error(e).page())?;
+    let transaction = LoginTransaction { nonce, pkce_verifier, return_to, required, created_at: now };
     let mut logins: PendingLogins =
         session::get(&session, LOGINS).await.map_err(|e| AppError::session_store(e).page())?.unwrap_or_default();
     logins.retain(|_, t| now - t.created_at < LOGIN_TTL_SECONDS);
@@ -326,7 +327,11 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
             "The identity provider's response has no authorization code.",
         ));
     };
-    let sign_in = app.rp.complete(code, &transaction).await.map_err(|e| provider_error(e).page())?;
+    let sign_in = app
+        .rp
+        .complete(code, &transaction.nonce, &transaction.pkce_verifier)
+        .await
+        .map_err(|e| provider_error(e).page())?;
     if let Err(refusal) = check_policy(app, &transaction.required, &sign_in, &transaction.return_to) {
         revoke_later(app, tokens_of(&sign_in));
         return Err(PageError::Page(refusal));
@@ -338,7 +343,7 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
         acr: sign_in.acr,
         amr: sign_in.amr,
         expires_at,
-        csrf_token: crate::random_token(),
+        csrf_token: crate::state::random_token(),
     };
     // A step-up replaces the agent's tokens: the old ones are revoked once the new ones are saved.
     let replaced: Option<SessionTokens> = session::get(session, TOKENS).await.ok().flatten();
@@ -524,7 +529,7 @@ pub async fn logout(
     // Signed out here first, whatever the provider does next: the old record is deleted now.
     session.clear().await;
     let ended = session.cycle_id().await;
-    let state = crate::random_token();
+    let state = crate::state::random_token();
     let (end_session, ()) =
         tokio::join!(end_session_url(&app, tokens.as_ref(), &state), revoke_within(&app, tokens.as_ref()));
     ended.map_err(|e| AppError::session_store(e).page())?;

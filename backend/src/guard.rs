@@ -5,10 +5,10 @@
 //! They do not check the anti-forgery header: a state-changing handler also calls
 //! [`check_csrf`](crate::auth::check_csrf) with the agent.
 
-use crate::AppState;
 use crate::auth::current_agent;
 use crate::error::AppError;
 use crate::session::AgentSession;
+use crate::state::AppState;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::StatusCode;
 use axum::http::request::Parts;

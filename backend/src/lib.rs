@@ -13,6 +13,8 @@ pub mod crypto;
 pub mod demo;
 pub mod error;
 pub mod guard;
+#[cfg(test)]
+mod layering;
 pub mod memory_store;
 pub mod metrics;
 pub mod oidc;
@@ -24,7 +26,10 @@ pub mod session;
 pub mod settings;
 pub mod spa;
 pub mod sqlite_store;
+pub mod state;
 pub mod tls;
+
+pub use state::{AppState, random_token};
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
@@ -35,26 +40,6 @@ use std::sync::Arc;
 use tower_sessions::{CachingSessionStore, SessionStore};
 use tower_sessions_redis_store::RedisStore;
 use tower_sessions_redis_store::fred::prelude as redis;
-
-/// State shared by every handler.
-#[derive(Clone)]
-pub struct AppState {
-    /// The validated configuration.
-    pub settings: Arc<Settings>,
-    /// The relying party.
-    pub rp: Arc<oidc::RelyingParty>,
-    /// Counters for `/metrics`.
-    pub metrics: Arc<metrics::Metrics>,
-}
-
-/// A random URL-safe token of 32 bytes from the OS CSPRNG.
-pub fn random_token() -> String {
-    use base64::Engine;
-    use rand::RngCore;
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
 
 /// The backend, ready to be served or nested.
 pub struct App {

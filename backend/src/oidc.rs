@@ -113,20 +113,18 @@ pub struct AuthorizationParams<'a> {
     pub required: LevelPolicy,
 }
 
-/// A login transaction's secrets, kept server-side until the callback.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LoginTransaction {
+/// A new authorization request: where to send the browser, and the values the callback needs
+/// back (the caller keeps them server-side).
+#[derive(Debug)]
+pub struct Authorization {
+    /// The provider's authorization URL with every parameter.
+    pub url: Url,
+    /// `state` sent in the request.
+    pub state: String,
     /// `nonce` sent in the request.
     pub nonce: String,
     /// PKCE verifier.
     pub pkce_verifier: String,
-    /// Where to send the agent afterwards (validated same-origin path).
-    pub return_to: String,
-    /// The levels this sign-in requires: the returned `acr` is checked against them.
-    #[serde(default)]
-    pub required: LevelPolicy,
-    /// Unix seconds.
-    pub created_at: i64,
 }
 
 struct Discovered {
@@ -337,12 +335,7 @@ impl RelyingParty {
     /// The authorization URL for a new login transaction: state and nonce of 43 characters from
     /// the OS CSPRNG, PKCE S256, `claims` asking to see `acr` (as an essential claim with the
     /// required levels, if any) and `amr`, and `acr_values` only when configured.
-    pub async fn authorization_request(
-        &self,
-        params: AuthorizationParams<'_>,
-        return_to: String,
-        now: i64,
-    ) -> Result<(Url, String, LoginTransaction), OidcError> {
+    pub async fn authorization_request(&self, params: AuthorizationParams<'_>) -> Result<Authorization, OidcError> {
         let discovered = self.discovered().await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = discovered
@@ -376,14 +369,12 @@ impl RelyingParty {
             }
         }
         let (url, state, nonce) = request.url();
-        let transaction = LoginTransaction {
+        Ok(Authorization {
+            url,
+            state: state.secret().clone(),
             nonce: nonce.secret().clone(),
             pkce_verifier: verifier.secret().clone(),
-            return_to,
-            required: params.required,
-            created_at: now,
-        };
-        Ok((url, state.secret().clone(), transaction))
+        })
     }
 
     fn jws_alg(&self) -> CoreJwsSigningAlgorithm {
@@ -435,15 +426,16 @@ impl RelyingParty {
         .set_auth_context_verifier_fn(|_| Ok(()))
     }
 
-    /// Exchanges the code (client_secret_post), verifies the ID token and the userinfo JWT.
-    pub async fn complete(&self, code: String, transaction: &LoginTransaction) -> Result<SignIn, OidcError> {
+    /// Exchanges the code (client_secret_post, with the request's PKCE verifier), verifies the ID
+    /// token (with the request's nonce) and the userinfo JWT.
+    pub async fn complete(&self, code: String, nonce: &str, pkce_verifier: &str) -> Result<SignIn, OidcError> {
         let mut discovered = self.discovered().await?;
         let token_url = discovered.metadata.token_endpoint().map(|endpoint| endpoint.url().clone());
         let token = discovered
             .client
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| OidcError::Provider(format!("the provider publishes no token endpoint: {e}")))?
-            .set_pkce_verifier(PkceCodeVerifier::new(transaction.pkce_verifier.clone()))
+            .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()))
             .request_async(&|request| send_bounded(self.http.clone(), request, token_url.clone()))
             .await
             .map_err(|e| match e {
@@ -456,7 +448,7 @@ impl RelyingParty {
             })?;
         let id_token: &CoreIdToken =
             token.id_token().ok_or_else(|| OidcError::IdToken("the token response has no id_token".into()))?;
-        let nonce = Nonce::new(transaction.nonce.clone());
+        let nonce = Nonce::new(nonce.to_owned());
         let claims = match id_token.claims(&discovered.jwks.id_token, &nonce) {
             Err(ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey))
                 if self.id_token_alg != SigningAlg::HS256 =>

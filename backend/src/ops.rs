@@ -8,10 +8,10 @@
 //! health is the `bff_provider_up` metric, checked every [`PROVIDER_CHECK_INTERVAL`] and logged
 //! when it changes.
 
-use crate::AppState;
 use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::oidc::RelyingParty;
+use crate::state::AppState;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -132,7 +132,7 @@ impl RedisCachedStore {
     /// first heartbeat came back.
     pub fn new(pool: redis::Pool, subscriber: redis::Client, capacity: u64, copy_max_age: Duration) -> Self {
         let shared = Arc::new(Invalidation {
-            instance: crate::random_token(),
+            instance: crate::state::random_token(),
             serving: AtomicBool::new(false),
             epoch: AtomicU64::new(0),
             shards: std::array::from_fn(|_| AtomicU64::new(0)),

@@ -1,13 +1,12 @@
 //! What the backend keeps in the server-side session, and the session layer.
 
-use crate::oidc::LoginTransaction;
 use crate::settings::{SessionSettings, SessionStoreSettings};
 use axum::http::HeaderValue;
 use axum::http::header::SET_COOKIE;
 use axum::response::Response;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use shared::{Acr, AgentClaims, Amr};
+use shared::{Acr, AgentClaims, Amr, LevelPolicy};
 use std::collections::BTreeMap;
 use tower_sessions::cookie::{Cookie, SameSite};
 use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
@@ -35,6 +34,23 @@ pub const LOGOUT_TTL_SECONDS: i64 = 600;
 
 /// Pending logins by `state`.
 pub type PendingLogins = BTreeMap<String, LoginTransaction>;
+
+/// A login transaction, kept in the session from `/auth/login` to the callback: the secrets of
+/// its authorization request and what the web layer does afterwards.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginTransaction {
+    /// `nonce` sent in the request.
+    pub nonce: String,
+    /// PKCE verifier.
+    pub pkce_verifier: String,
+    /// Where to send the agent afterwards (validated same-origin path).
+    pub return_to: String,
+    /// The levels this sign-in requires: the returned `acr` is checked against them.
+    #[serde(default)]
+    pub required: LevelPolicy,
+    /// Unix seconds.
+    pub created_at: i64,
+}
 
 /// A signed-in agent: what `/api/me` reads on every call.
 #[derive(Debug, Clone, Serialize, Deserialize)]
