@@ -37,7 +37,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use settings::{SessionStoreSettings, Settings};
 use std::sync::Arc;
-use tower_sessions::{CachingSessionStore, SessionStore};
+use tower_sessions::SessionStore;
 use tower_sessions_redis_store::RedisStore;
 use tower_sessions_redis_store::fred::prelude as redis;
 
@@ -88,7 +88,7 @@ impl App {
             SessionStoreSettings::Memory => self.routers_with_store(cache),
             // SQLite means one instance, so the local cache sees every change: reads skip SQLite.
             SessionStoreSettings::Sqlite { path } => {
-                self.routers_with_store(CachingSessionStore::new(cache, sqlite_store(&path).await?))
+                self.routers_with_store(memory_store::CopyInFront::new(cache, sqlite_store(&path).await?))
             }
             SessionStoreSettings::Redis { url } => {
                 let ca_bundle = self.state.settings.ca_bundle.clone();

@@ -24,7 +24,7 @@
 //! a copy is never older than its maximum age ([`COPY_MAX_AGE`] in the backend): what an
 //! instance serves was in Redis at most that long ago.
 
-use crate::memory_store::MemoryStore;
+use crate::memory_store::{Generations, MemoryStore};
 use async_trait::async_trait;
 use fred::prelude::{ClientLike, EventInterface, PubsubInterface};
 use std::sync::Arc;
@@ -43,8 +43,6 @@ pub const HEARTBEAT: Duration = Duration::from_secs(1);
 pub const HEARTBEAT_DEADLINE: Duration = Duration::from_secs(3);
 /// The backend's copies are dropped this long after they were read from Redis, whatever happens.
 pub const COPY_MAX_AGE: Duration = HEARTBEAT_DEADLINE;
-/// Invalidations are counted per shard of session ids.
-const SHARDS: usize = 64;
 
 /// What the request path and the subscription task share.
 struct Invalidation {
@@ -54,25 +52,20 @@ struct Invalidation {
     serving: AtomicBool,
     /// Bumped at every change of `serving` and every lost message.
     epoch: AtomicU64,
-    /// Bumped by every invalidation of a session of the shard.
-    shards: [AtomicU64; SHARDS],
+    /// Counts the invalidations of each session.
+    writes: Generations,
     local: MemoryStore,
 }
 
 impl Invalidation {
-    fn shard(&self, id: &Id) -> &AtomicU64 {
-        // Ids are random: their low bits spread them evenly.
-        &self.shards[(id.0 as u64 as usize) % SHARDS]
-    }
-
     fn snapshot(&self, id: &Id) -> (u64, u64) {
-        (self.epoch.load(Ordering::SeqCst), self.shard(id).load(Ordering::SeqCst))
+        (self.epoch.load(Ordering::SeqCst), self.writes.of(id))
     }
 
     /// `id` changed (here or on another instance): the counter first, then the copy (see
     /// [`RedisCachedStore::load`]).
     async fn invalidate(&self, id: &Id) {
-        self.shard(id).fetch_add(1, Ordering::SeqCst);
+        self.writes.bump(id);
         let _ = self.local.delete(id).await;
     }
 
@@ -135,7 +128,7 @@ impl RedisCachedStore {
             instance: crate::state::random_token(),
             serving: AtomicBool::new(false),
             epoch: AtomicU64::new(0),
-            shards: std::array::from_fn(|_| AtomicU64::new(0)),
+            writes: Generations::default(),
             local: MemoryStore::with_max_age(capacity, Some(copy_max_age)),
         });
         let task = tokio::spawn(subscribe(subscriber.clone(), pool.clone(), shared.clone()));
