@@ -6,7 +6,7 @@
 //! never shows it.
 
 use js_sys::{Array, Reflect};
-use shared::{Acr, AgentClaims, Amr, ApiError, Brand, Me, PublicConfig, Role, Siren, Siret};
+use shared::{Acr, AgentClaims, Amr, ApiError, Brand, Me, PublicConfig, Role};
 use wasm_bindgen::JsValue;
 
 /// A JSON object.
@@ -63,26 +63,8 @@ pub fn me(value: JsValue) -> Option<Me> {
 
 /// The agent's claims: `sub` required, every other claim optional.
 fn claims(claims: Object) -> Option<AgentClaims> {
-    let text = |name: &str| claims.string(name);
-    Some(AgentClaims {
-        sub: text("sub")?,
-        given_name: text("given_name"),
-        usual_name: text("usual_name"),
-        email: text("email"),
-        uid: text("uid"),
-        siret: text("siret").and_then(|siret| Siret::parse(&siret).ok()),
-        siren: text("siren").and_then(|siren| Siren::parse(&siren).ok()),
-        organization_label: text("organization_label"),
-        organizational_unit: text("organizational_unit"),
-        belonging_population: text("belonging_population"),
-        phone_number: text("phone_number"),
-        chorusdt_matricule: text("chorusdt:matricule"),
-        chorusdt_societe: text("chorusdt:societe"),
-        idp_id: text("idp_id"),
-        idp_acr: text("idp_acr"),
-        roles: claims.strings("roles", true).unwrap_or_default().iter().map(|role| Role::parse(role)).collect(),
-        custom: None,
-    })
+    let roles = claims.strings("roles", true).unwrap_or_default().iter().map(|role| Role::parse(role)).collect();
+    AgentClaims::from_fields(|name| claims.string(name), roles).ok()
 }
 
 /// `GET /api/config`'s answer.

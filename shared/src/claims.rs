@@ -153,11 +153,25 @@ impl AgentClaims {
     /// Builds the claims from a userinfo JSON object, keeping well-formed values and dropping
     /// malformed optional ones (a number where a string is expected, a 13-digit SIRET…).
     pub fn from_userinfo(claims: &Map<String, Value>) -> Result<Self, ClaimsError> {
-        let text = |name: &str| {
-            claims.get(name).and_then(Value::as_str).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
-        };
-        let sub = text("sub").ok_or(ClaimsError::MissingSub)?;
+        let roles = claims.get("roles").and_then(Value::as_array);
+        let roles = roles.map(|roles| roles.iter().filter_map(Value::as_str).map(Role::parse).collect());
         Ok(AgentClaims {
+            custom: claims.get("custom").filter(|v| v.is_object()).cloned(),
+            ..Self::from_fields(|name| claims.get(name).and_then(Value::as_str), roles.unwrap_or_default())?
+        })
+    }
+
+    /// Builds the claims from `text`, each claim's value when it is a string, and the roles: the
+    /// same rules whatever parsed the JSON (values trimmed, empty ones absent, an email without
+    /// `@` or a malformed SIRET/SIREN dropped, `sub` required). `custom` is left out.
+    pub fn from_fields<S: AsRef<str>>(text: impl Fn(&str) -> Option<S>, roles: Vec<Role>) -> Result<Self, ClaimsError> {
+        let text = |name: &str| {
+            let value = text(name)?;
+            let value = value.as_ref().trim();
+            (!value.is_empty()).then(|| value.to_owned())
+        };
+        Ok(AgentClaims {
+            sub: text("sub").ok_or(ClaimsError::MissingSub)?,
             given_name: text("given_name"),
             usual_name: text("usual_name"),
             email: text("email").filter(|e| e.contains('@')),
@@ -172,13 +186,8 @@ impl AgentClaims {
             chorusdt_societe: text("chorusdt:societe"),
             idp_id: text("idp_id"),
             idp_acr: text("idp_acr"),
-            roles: claims
-                .get("roles")
-                .and_then(Value::as_array)
-                .map(|roles| roles.iter().filter_map(Value::as_str).map(Role::parse).collect())
-                .unwrap_or_default(),
-            custom: claims.get("custom").filter(|v| v.is_object()).cloned(),
-            sub,
+            roles,
+            custom: None,
         })
     }
 }
