@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use shared::{Me, PublicConfig};
+use proconnect_types::{Me, PublicConfig};
 use tower_sessions::Session;
 
 /// `GET /api/me`: the signed-in agent's claims and session expiry; 401 when signed out.

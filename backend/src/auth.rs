@@ -13,9 +13,9 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use proconnect_types::request::{PROMPTS, is_email, is_valid_prompt};
+use proconnect_types::{AccessDenied, Acr, Bilingual, CSRF_HEADER, CallbackError, LevelPolicy, Siret};
 use serde::Deserialize;
-use shared::request::{PROMPTS, is_email, is_valid_prompt};
-use shared::{AccessDenied, Acr, Bilingual, CSRF_HEADER, CallbackError, LevelPolicy, Siret};
 use std::time::Duration;
 use subtle::ConstantTimeEq;
 use tower_sessions::Session;
@@ -376,7 +376,7 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
 
 /// The page for an error the provider returned to the callback: 403 when the agent was refused,
 /// 502 for the provider's own failure, 400 for a request it found invalid.
-fn callback_error_page(error: &CallbackError, brand: shared::Brand) -> Page {
+fn callback_error_page(error: &CallbackError, brand: proconnect_types::Brand) -> Page {
     let status = match error {
         CallbackError::AccessDenied(AccessDenied::TechnicalError)
         | CallbackError::ServerError

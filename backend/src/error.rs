@@ -4,7 +4,7 @@
 use crate::pages::{Page, home};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use shared::{ApiError, Bilingual};
+use proconnect_types::{ApiError, Bilingual};
 
 /// A failure, with its status, a stable name and a message in both languages.
 #[derive(Debug, Clone)]

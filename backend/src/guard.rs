@@ -12,7 +12,7 @@ use crate::state::AppState;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use shared::LevelPolicy;
+use proconnect_types::LevelPolicy;
 use std::marker::PhantomData;
 use tower_sessions::Session;
 
@@ -51,7 +51,7 @@ pub trait Level {
     fn policy() -> LevelPolicy;
 }
 
-/// A level in [`shared::Acr::TWO_FACTOR`].
+/// A level in [`proconnect_types::Acr::TWO_FACTOR`].
 pub struct TwoFactor;
 impl Level for TwoFactor {
     fn policy() -> LevelPolicy {

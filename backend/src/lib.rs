@@ -1,16 +1,17 @@
 //! The ProConnect (formerly AgentConnect) backend-for-frontend. It alone holds the `client_secret` and the tokens;
-//! the SPA only ever sees a session cookie and the JSON of [`shared`].
+//! the SPA only ever sees a session cookie and the JSON of [`proconnect_types`].
 //!
 //! [`App::router`] returns an axum [`Router`] another application can nest or merge; the
-//! `backend` binary serves it with the SPA (and, for the demo, the simulator).
+//! `proconnect-bff` binary (package `proconnect-bff-server`) serves it with the SPA (and, for the
+//! demo, the simulator).
+//!
+//! Features: `sqlite` and `redis` add those session stores (memory is always there).
 
 pub mod account;
 pub mod api;
 pub mod auth;
 pub mod client_ip;
 pub mod crypto;
-#[cfg(feature = "simulator")]
-pub mod demo;
 pub mod error;
 pub mod guard;
 #[cfg(test)]
@@ -21,10 +22,12 @@ pub mod oidc;
 pub mod ops;
 pub mod pages;
 pub mod rate_limit;
+#[cfg(feature = "redis")]
 pub mod redis_cache;
 pub mod session;
 pub mod settings;
 pub mod spa;
+#[cfg(feature = "sqlite")]
 pub mod sqlite_store;
 pub mod state;
 pub mod tls;
@@ -38,7 +41,7 @@ use axum::routing::{any, get, post};
 use settings::{SessionStoreSettings, Settings};
 use std::sync::Arc;
 use tower_sessions::SessionStore;
-use tower_sessions_redis_store::RedisStore;
+#[cfg(feature = "redis")]
 use tower_sessions_redis_store::fred::prelude as redis;
 
 /// The backend, ready to be served or nested.
@@ -87,9 +90,11 @@ impl App {
         Ok(match session.store.clone() {
             SessionStoreSettings::Memory => self.routers_with_store(cache),
             // SQLite means one instance, so the local cache sees every change: reads skip SQLite.
+            #[cfg(feature = "sqlite")]
             SessionStoreSettings::Sqlite { path } => {
                 self.routers_with_store(memory_store::CopyInFront::new(cache, sqlite_store(&path).await?))
             }
+            #[cfg(feature = "redis")]
             SessionStoreSettings::Redis { url } => {
                 let ca_bundle = self.state.settings.ca_bundle.clone();
                 let (pool, subscriber) = redis_clients(&url, ca_bundle.as_deref()).await?;
@@ -102,9 +107,12 @@ impl App {
                         redis_cache::COPY_MAX_AGE,
                     ))
                 } else {
-                    self.routers_with_store(RedisStore::new(pool))
+                    self.routers_with_store(tower_sessions_redis_store::RedisStore::new(pool))
                 }
             }
+            // Refused by `Settings::validate` in `App::new`.
+            #[allow(unreachable_patterns)]
+            _ => anyhow::bail!("configuration: session.store is not built in (see proconnect-bff's features)"),
         })
     }
 
@@ -194,6 +202,7 @@ pub struct Routers {
 }
 
 /// The SQLite store (see [`sqlite_store`]), purging expired sessions every minute.
+#[cfg(feature = "sqlite")]
 async fn sqlite_store(path: &std::path::Path) -> anyhow::Result<sqlite_store::SqliteStore> {
     let store = sqlite_store::SqliteStore::open(path).await?;
     store.spawn_purge(std::time::Duration::from_secs(60));
@@ -204,6 +213,7 @@ async fn sqlite_store(path: &std::path::Path) -> anyhow::Result<sqlite_store::Sq
 /// by itself and bounded command timeouts, so an outage is a quick 503 rather than a hang.
 /// `rediss://` is TLS, trusting the public web's authorities and `ca_bundle`. Also returns a
 /// client of its own (not connected yet) for the invalidations' subscription ([`redis_cache`]).
+#[cfg(feature = "redis")]
 pub(crate) async fn redis_clients(
     url: &str,
     ca_bundle: Option<&std::path::Path>,

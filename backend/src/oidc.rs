@@ -15,9 +15,9 @@ use openidconnect::{
     JsonWebKeySet, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, ProviderMetadata, RedirectUrl,
     Scope as OidcScope, SignatureVerificationError, TokenResponse,
 };
+use proconnect_types::{Acr, AgentClaims, Amr, LevelPolicy};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use shared::{Acr, AgentClaims, Amr, LevelPolicy};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, RwLock};
@@ -712,8 +712,11 @@ mod tests {
     /// them uses the refetched keys: the refetch rate limit does not fail it.
     #[tokio::test]
     async fn a_callback_holding_stale_keys_uses_the_ones_just_refetched() -> anyhow::Result<()> {
-        let running =
-            simulator::Simulator::spawn(simulator::SimulatorConfig::demo(), ([127, 0, 0, 1], 0).into()).await?;
+        let running = proconnect_simulator::Simulator::spawn(
+            proconnect_simulator::SimulatorConfig::demo(),
+            ([127, 0, 0, 1], 0).into(),
+        )
+        .await?;
         let settings = Settings::default();
         let rp = RelyingParty::new(&settings, &running.issuer().parse()?)?;
         let before = rp.discovered().await?;

@@ -4,7 +4,7 @@
 use crate::session::AgentSession;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use shared::{Acr, AgentClaims, Bilingual, Brand, Explanation, LevelPolicy, RolePolicy};
+use proconnect_types::{Acr, AgentClaims, Bilingual, Brand, Explanation, LevelPolicy, RolePolicy};
 
 /// A page, before the service's support contact is added.
 #[derive(Debug, Clone)]

@@ -4,9 +4,9 @@
 use crate::client_ip::{ForwardedHeader, TrustedProxies};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use proconnect_types::{Acr, Brand, Environment, LevelPolicy, Network, Platform, RolePolicy, Scope};
+pub use proconnect_types::{SigningAlg, UserinfoAlg};
 use serde::{Deserialize, Serialize};
-use shared::{Acr, Brand, Environment, LevelPolicy, Network, Platform, RolePolicy, Scope};
-pub use shared::{SigningAlg, UserinfoAlg};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use url::Url;
@@ -333,7 +333,7 @@ fn is_support_contact(contact: &str) -> bool {
         return Url::parse(contact).is_ok_and(|url| url.host().is_some());
     }
     let forbidden = |c: char| c.is_control() || matches!(c, ':' | '/' | '"' | '<' | '>' | '\'');
-    shared::request::is_email(contact) && !contact.contains(forbidden)
+    proconnect_types::request::is_email(contact) && !contact.contains(forbidden)
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -433,6 +433,16 @@ impl Settings {
     /// Checks the rules ProConnect itself enforces, plus our own.
     pub fn validate(&self) -> Result<(), SettingsError> {
         let invalid = |msg: String| Err(SettingsError::Invalid(msg));
+        let store_feature = match self.session.store {
+            SessionStoreSettings::Memory => None,
+            SessionStoreSettings::Sqlite { .. } => Some(("sqlite", cfg!(feature = "sqlite"))),
+            SessionStoreSettings::Redis { .. } => Some(("redis", cfg!(feature = "redis"))),
+        };
+        if let Some((store, false)) = store_feature {
+            return invalid(format!(
+                "session.store `{store}` is not built in: enable proconnect-bff's `{store}` feature (or choose another store)"
+            ));
+        }
         if self.public_url.cannot_be_a_base() || !self.public_url.path().ends_with('/') {
             return invalid(format!("public_url `{}` must be a base URL ending with `/`", self.public_url));
         }

@@ -3,9 +3,9 @@
 
 #![allow(clippy::result_large_err)] // figment::Jail closures return figment::Error.
 
-use backend::settings::{Preset, SessionStoreSettings, Settings, SigningAlg, UserinfoAlg};
 use figment::Jail;
-use shared::{LevelPolicy, Role, RolePolicy, Scope};
+use proconnect_bff::settings::{Preset, SessionStoreSettings, Settings, SigningAlg, UserinfoAlg};
+use proconnect_types::{LevelPolicy, Role, RolePolicy, Scope};
 use std::path::Path;
 
 fn fail(error: impl std::fmt::Display) -> figment::Error {
@@ -160,7 +160,7 @@ fn policies_that_cannot_work_are_refused_at_start_up_with_the_setting_named() {
 
 #[test]
 fn proxies_ops_listener_and_grace_load_from_the_file_and_the_environment() {
-    use backend::client_ip::ForwardedHeader;
+    use proconnect_bff::client_ip::ForwardedHeader;
     Jail::expect_with(|jail| {
         jail.create_file(
             "bff.toml",
@@ -278,7 +278,7 @@ fn unknown_settings_are_refused_and_named() {
 #[test]
 fn the_settings_debug_output_holds_no_secret() -> anyhow::Result<()> {
     let mut settings = Settings::default();
-    settings.provider.client_secret = backend::settings::Secret::new("s3cr3t-client-value");
+    settings.provider.client_secret = proconnect_bff::settings::Secret::new("s3cr3t-client-value");
     settings.session.store =
         SessionStoreSettings::Redis { url: "rediss://bff:r3d1s-pass@sessions.internal:6380/0".into() };
     let shown = format!("{settings:?} {settings:#?}");
@@ -297,25 +297,8 @@ fn a_ca_bundle_that_cannot_be_used_refuses_start_up() -> anyhow::Result<()> {
     for (path, expected) in [(dir.path().join("missing.pem"), "cannot read it"), (not_pem, "no certificate")] {
         let mut settings = Settings { ca_bundle: Some(path), ..Settings::default() };
         settings.provider.issuer = Some("http://127.0.0.1:9/api/v2".parse()?);
-        let error = backend::App::new(settings).err().map(|e| e.to_string()).unwrap_or_default();
+        let error = proconnect_bff::App::new(settings).err().map(|e| e.to_string()).unwrap_or_default();
         anyhow::ensure!(error.contains("ca_bundle") && error.contains(expected), "{expected}: {error}");
     }
-    Ok(())
-}
-
-/// The production binary itself, started with nothing but its public URL, refuses to start and
-/// names what is missing (no demo, no simulator).
-#[test]
-fn the_binary_without_a_platform_refuses_to_start() -> anyhow::Result<()> {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_backend"))
-        .env_clear()
-        .env("BFF_PUBLIC_URL", "https://demarches.example.gouv.fr/")
-        .env("BFF_LISTEN", "127.0.0.1:0")
-        .output()?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    anyhow::ensure!(!output.status.success(), "it started: {stdout} {stderr}");
-    anyhow::ensure!(stderr.contains("`provider.preset` is missing"), "{stderr}");
-    anyhow::ensure!(!stdout.contains("simulator") && !stderr.contains("simulator:"), "no simulator: {stdout}");
     Ok(())
 }

@@ -27,7 +27,7 @@ async fn over_https_the_cookie_is_host_prefixed_and_secure_and_hsts_is_sent() ->
     let mut settings = kit.settings.clone();
     settings.public_url = "https://bff.example.gouv.fr/".parse()?;
     // The simulator preset is for loopback only: the same provider, as any issuer.
-    settings.provider.preset = backend::settings::Preset::Custom;
+    settings.provider.preset = proconnect_bff::settings::Preset::Custom;
     let (base, _server) = common::serve_elsewhere(settings).await?;
     let browser = Browser::new();
     let login = browser.get(&format!("{base}auth/login")).await?;

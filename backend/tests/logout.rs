@@ -8,8 +8,8 @@
 mod common;
 
 use anyhow::{Context, ensure};
-use backend::session::LOGOUT_TTL_SECONDS;
 use common::{Answer, Browser, Kit};
+use proconnect_bff::session::LOGOUT_TTL_SECONDS;
 use std::collections::HashMap;
 
 /// A bilingual page (not JSON) with this status and code.
@@ -31,7 +31,7 @@ async fn post_logout(
 ) -> anyhow::Result<Answer> {
     let mut request = browser.client.post(kit.at("auth/logout"));
     if let Some(header) = header {
-        request = request.header(shared::CSRF_HEADER, header);
+        request = request.header(proconnect_types::CSRF_HEADER, header);
     }
     if let Some(field) = field {
         request = request.form(&[("csrf_token", field)]);

@@ -37,9 +37,10 @@ async fn logs_carry_no_secret_and_no_claim_beyond_sub() -> anyhow::Result<()> {
     // A refused sign-in whose error messages talk about claims.
     let other = Browser::new();
     let callback = other.authorize(&kit).await?;
-    kit.simulator.set_faults(simulator::Faults { userinfo_sub: Some("someone-else".into()), ..Default::default() });
+    kit.simulator
+        .set_faults(proconnect_simulator::Faults { userinfo_sub: Some("someone-else".into()), ..Default::default() });
     ensure!(other.get(&callback).await?.status == 401, "refused");
-    kit.simulator.set_faults(simulator::Faults::default());
+    kit.simulator.set_faults(proconnect_simulator::Faults::default());
     ensure!(browser.sign_out(&kit.url).await?.status == 303, "logout");
 
     let logs = captured.text()?;

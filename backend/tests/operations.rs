@@ -43,7 +43,7 @@ async fn readyz_says_not_ready_without_internal_details() -> anyhow::Result<()> 
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await?.local_addr()?;
     let (listener, addr, _spa, mut settings) = common::loopback_settings().await?;
     settings.provider.issuer = Some(format!("http://{closed}/api/v2").parse()?);
-    let router = backend::App::new(settings.clone())?.router().await?;
+    let router = proconnect_bff::App::new(settings.clone())?.router().await?;
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
@@ -54,9 +54,9 @@ async fn readyz_says_not_ready_without_internal_details() -> anyhow::Result<()> 
     let (listener, addr, _spa, mut settings) = common::loopback_settings().await?;
     let (_simulator, _relay) = common::spawn_simulator(&mut settings).await?;
     let dir = tempfile::tempdir()?;
-    let store = backend::sqlite_store::SqliteStore::open(&dir.path().join("sessions.sqlite")).await?;
+    let store = proconnect_bff::sqlite_store::SqliteStore::open(&dir.path().join("sessions.sqlite")).await?;
     store.close().await;
-    let router = backend::App::new(settings)?.router_with_store(store);
+    let router = proconnect_bff::App::new(settings)?.router_with_store(store);
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
@@ -88,7 +88,8 @@ async fn with_ops_listen_the_public_listener_serves_no_ops_endpoint() -> anyhow:
         ensure!(answer.json()?["error"] == "not_found", "a JSON 404, not the SPA: {}", answer.body);
     }
     // The operators' router answers them (the binary serves it on ops_listen).
-    let routers = backend::App::new(kit.settings.clone())?.routers_with_store(tower_sessions::MemoryStore::default());
+    let routers =
+        proconnect_bff::App::new(kit.settings.clone())?.routers_with_store(tower_sessions::MemoryStore::default());
     ensure!(routers.ops.is_some(), "an ops router");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let ops_url = format!("http://{}/", listener.local_addr()?);
@@ -211,7 +212,7 @@ async fn the_forwarded_header_is_read_with_ipv6_clients_counted_per_64() -> anyh
     let kit = Kit::start_with(|s| {
         s.auth_rate_limit_per_minute = 1;
         s.trusted_proxies = "127.0.0.1".parse().expect("address");
-        s.client_ip_header = backend::client_ip::ForwardedHeader::Forwarded;
+        s.client_ip_header = proconnect_bff::client_ip::ForwardedHeader::Forwarded;
     })
     .await?;
     let forwarded = |client: &str| format!("for={client};proto=https;by=127.0.0.1");
@@ -230,7 +231,7 @@ async fn the_forwarded_header_is_read_with_ipv6_clients_counted_per_64() -> anyh
 #[tokio::test]
 async fn an_embedding_app_reads_the_same_client_address() -> anyhow::Result<()> {
     use axum::routing::get;
-    use backend::client_ip::ClientIp;
+    use proconnect_bff::client_ip::ClientIp;
     let routes = axum::Router::new().route("/whoami", get(|ClientIp(ip): ClientIp| async move { ip.to_string() }));
     let kit = Kit::start_with_routes(|s| s.trusted_proxies = "127.0.0.1".parse().expect("address"), routes).await?;
     let client = reqwest::Client::new();

@@ -7,10 +7,10 @@
 mod common;
 
 use anyhow::{Context, ensure};
-use backend::guard::{RequireLevel, TwoFactor};
-use backend::settings::UserinfoAlg;
 use common::{Browser, Kit};
-use shared::{LevelPolicy, Role, RolePolicy, Scope};
+use proconnect_bff::guard::{RequireLevel, TwoFactor};
+use proconnect_bff::settings::UserinfoAlg;
+use proconnect_types::{LevelPolicy, Role, RolePolicy, Scope};
 
 /// The `claims` parameter of an authorization URL, parsed.
 fn claims_of(authorize: &str) -> anyhow::Result<serde_json::Value> {
@@ -99,7 +99,7 @@ async fn a_two_factor_policy_is_requested_as_essential_and_checked_on_the_id_tok
     ensure!(browser.me(&kit.url).await?.status == 401, "not signed in");
 
     // A provider that ignores the request and reports eidas1: the backend refuses it itself.
-    kit.simulator.set_faults(simulator::Faults { ignore_essential_acr: true, ..Default::default() });
+    kit.simulator.set_faults(proconnect_simulator::Faults { ignore_essential_acr: true, ..Default::default() });
     let (browser, refused) = sign_in_as(&kit, "", "test@fia1.fr", &password).await?;
     ensure!(refused.status == 403, "{} {}", refused.status, refused.body);
     ensure!(refused.body.contains("insufficient_level"), "{}", refused.body);
@@ -115,7 +115,7 @@ async fn a_two_factor_policy_is_requested_as_essential_and_checked_on_the_id_tok
 #[tokio::test]
 async fn an_unknown_level_is_kept_and_a_missing_one_satisfies_no_policy() -> anyhow::Result<()> {
     let acr = |value: serde_json::Value| {
-        let mut faults = simulator::Faults { ignore_essential_acr: true, ..Default::default() };
+        let mut faults = proconnect_simulator::Faults { ignore_essential_acr: true, ..Default::default() };
         faults.id_token_overrides.insert("acr".into(), value);
         faults
     };
@@ -371,7 +371,7 @@ async fn raising_the_policy_ends_sessions_opened_below_it() -> anyhow::Result<()
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("sessions.sqlite");
     let mut kit =
-        Kit::start_with(|s| s.session.store = backend::settings::SessionStoreSettings::Sqlite { path }).await?;
+        Kit::start_with(|s| s.session.store = proconnect_bff::settings::SessionStoreSettings::Sqlite { path }).await?;
     let browser = Browser::new();
     ensure!(browser.sign_in(&kit).await?.status == 303);
     ensure!(browser.me(&kit.url).await?.status == 200, "eidas1 accepted without a policy");

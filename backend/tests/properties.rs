@@ -2,13 +2,13 @@
 //! callback's query string, `return_to`, and configuration files. Whatever the input: no panic,
 //! no 5xx, and what is accepted is safe.
 //!
-//! A longer run: `PROPTEST_CASES=20000 cargo test --release -p backend --test properties`.
+//! A longer run: `PROPTEST_CASES=20000 cargo test --release -p proconnect-bff --test properties`.
 
 use axum::body::Body;
 use axum::http::Request;
-use backend::App;
-use backend::auth::safe_return_to;
-use backend::settings::{SessionStoreSettings, Settings};
+use proconnect_bff::App;
+use proconnect_bff::auth::safe_return_to;
+use proconnect_bff::settings::{SessionStoreSettings, Settings};
 use proptest::prelude::*;
 use tower::ServiceExt;
 

@@ -6,8 +6,8 @@ mod common;
 
 use anyhow::ensure;
 use common::{Browser, Kit};
+use proconnect_simulator::Faults;
 use serde_json::json;
-use simulator::Faults;
 
 fn overrides(claims: serde_json::Value) -> Faults {
     Faults { id_token_overrides: claims.as_object().cloned().unwrap_or_default(), ..Faults::default() }
@@ -84,7 +84,7 @@ async fn every_verification_failure_is_a_clear_refusal_without_a_session() -> an
 
 #[tokio::test]
 async fn a_key_rotation_is_followed_by_one_jwks_refetch() -> anyhow::Result<()> {
-    for alg in [backend::settings::SigningAlg::ES256, backend::settings::SigningAlg::RS256] {
+    for alg in [proconnect_bff::settings::SigningAlg::ES256, proconnect_bff::settings::SigningAlg::RS256] {
         let kit = Kit::start_with(|s| common::set_alg(s, alg)).await?;
         let first = Browser::new();
         ensure!(first.sign_in(&kit).await?.status == 303, "{alg:?}: first sign-in");

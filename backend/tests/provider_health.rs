@@ -15,23 +15,23 @@ async fn a_provider_outage_is_a_metric_and_a_log_line_not_an_unready_instance() 
     let (kit, state) = Kit::start_keeping_state(|_| {}).await?;
     let browser = Browser::new();
     ensure!(browser.get(&kit.at("readyz")).await?.status == 200, "ready");
-    ensure!(backend::ops::check_provider(&state.rp, &state.metrics).await, "the provider answers");
+    ensure!(proconnect_bff::ops::check_provider(&state.rp, &state.metrics).await, "the provider answers");
     let metrics = browser.get(&kit.at("metrics")).await?.body;
     ensure!(metrics.lines().any(|l| l == "bff_provider_up 1"), "{metrics}");
     ensure!(metrics.lines().any(|l| l.starts_with("bff_provider_check_age_seconds ")), "{metrics}");
 
     kit.relay.cut();
-    ensure!(!backend::ops::check_provider(&state.rp, &state.metrics).await, "the provider is down");
-    ensure!(!backend::ops::check_provider(&state.rp, &state.metrics).await, "still down");
+    ensure!(!proconnect_bff::ops::check_provider(&state.rp, &state.metrics).await, "the provider is down");
+    ensure!(!proconnect_bff::ops::check_provider(&state.rp, &state.metrics).await, "still down");
     let metrics = browser.get(&kit.at("metrics")).await?.body;
     ensure!(metrics.lines().any(|l| l == "bff_provider_up 0"), "{metrics}");
     // A fresh readiness check (no cached answer) during the outage: still ready.
-    let readiness = backend::ops::Readiness::new(tower_sessions::MemoryStore::default());
+    let readiness = proconnect_bff::ops::Readiness::new(tower_sessions::MemoryStore::default());
     ensure!(readiness.check(&state.rp).await.is_ok(), "ready although the provider is down");
     ensure!(browser.get(&kit.at("healthz")).await?.status == 200, "alive");
 
     kit.relay.restore();
-    ensure!(backend::ops::check_provider(&state.rp, &state.metrics).await, "back");
+    ensure!(proconnect_bff::ops::check_provider(&state.rp, &state.metrics).await, "back");
     let metrics = browser.get(&kit.at("metrics")).await?.body;
     ensure!(metrics.lines().any(|l| l == "bff_provider_up 1"), "{metrics}");
     let logs = captured.text()?;

@@ -16,7 +16,8 @@ async fn a_token_endpoint_slower_than_the_timeout_is_a_quick_502() -> anyhow::Re
     let kit = Kit::start_with(|s| s.provider.timeout_seconds = 1).await?;
     let browser = Browser::new();
     let callback = browser.authorize(&kit).await?;
-    kit.simulator.set_faults(simulator::Faults { delay: Some(Duration::from_secs(5)), ..Default::default() });
+    kit.simulator
+        .set_faults(proconnect_simulator::Faults { delay: Some(Duration::from_secs(5)), ..Default::default() });
     let started = Instant::now();
     let answer = browser.get(&callback).await?;
     let elapsed = started.elapsed();
@@ -83,7 +84,8 @@ async fn provider_with_a_huge_token_response(size: usize) -> anyhow::Result<(Str
 async fn an_oversized_token_response_is_refused() -> anyhow::Result<()> {
     let (captured, _guard) = common::CapturedLogs::start("backend=info");
     let kit = Kit::start().await?;
-    let (issuer, _provider) = provider_with_a_huge_token_response(backend::oidc::MAX_PROVIDER_BODY + 1024).await?;
+    let (issuer, _provider) =
+        provider_with_a_huge_token_response(proconnect_bff::oidc::MAX_PROVIDER_BODY + 1024).await?;
     let mut settings = kit.settings.clone();
     settings.provider.issuer = Some(issuer.parse()?);
     let (base, _server) = common::serve_elsewhere(settings).await?;
@@ -93,14 +95,14 @@ async fn an_oversized_token_response_is_refused() -> anyhow::Result<()> {
     let answer = browser.get(&format!("{base}auth/callback?state={state}&code=some-code")).await?;
     println!(
         "token response of {} bytes: HTTP {} {}",
-        backend::oidc::MAX_PROVIDER_BODY + 1024,
+        proconnect_bff::oidc::MAX_PROVIDER_BODY + 1024,
         answer.status.as_u16(),
         answer.body.len()
     );
     answer.expect_error(502, "provider_unavailable")?;
     let logs = captured.text()?;
     ensure!(
-        logs.contains(&format!("larger than {} bytes", backend::oidc::MAX_PROVIDER_BODY)),
+        logs.contains(&format!("larger than {} bytes", proconnect_bff::oidc::MAX_PROVIDER_BODY)),
         "refused for its size:\n{logs}"
     );
     ensure!(browser.me(&base).await?.status == 401, "no session");

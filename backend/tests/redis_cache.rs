@@ -6,9 +6,9 @@
 mod common;
 
 use anyhow::{Context, ensure};
-use backend::redis_cache::RedisCachedStore;
-use backend::settings::SessionStoreSettings;
 use common::{Browser, Kit, RedisServer};
+use proconnect_bff::redis_cache::RedisCachedStore;
+use proconnect_bff::settings::SessionStoreSettings;
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -174,7 +174,7 @@ async fn signing_out_on_one_instance_ends_the_session_on_the_other() -> anyhow::
     .await?;
     // Instance B, whose store the test watches.
     let b = RedisCachedStore::connect(&redis.url(), None, 1_000, PROVE_INVALIDATION).await?;
-    let router = backend::App::new(kit.settings.clone())?.router_with_store(b.clone());
+    let router = proconnect_bff::App::new(kit.settings.clone())?.router_with_store(b.clone());
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
     let other = format!("http://{}/", listener.local_addr()?);
     let _server = tokio::spawn(async move {

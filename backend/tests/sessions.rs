@@ -7,8 +7,8 @@
 mod common;
 
 use anyhow::{Context, ensure};
-use backend::settings::SessionStoreSettings;
 use common::{Browser, Kit, RedisServer};
+use proconnect_bff::settings::SessionStoreSettings;
 use tower_sessions::SessionStore;
 
 /// Sign in, read `/api/me`, sign out through the provider: the session is gone.
@@ -57,10 +57,10 @@ async fn an_unwritable_sqlite_path_is_a_clear_error_at_start() -> anyhow::Result
     let garbage = dir.path().join("garbage.sqlite");
     std::fs::write(&garbage, "not a SQLite database, and long enough to have a header: ".repeat(20))?;
     for path in [blocker.join("sessions.sqlite"), "/proc/no-such-dir/sessions.sqlite".into(), garbage] {
-        let mut settings = backend::settings::Settings::default();
+        let mut settings = proconnect_bff::settings::Settings::default();
         settings.provider.issuer = Some("http://127.0.0.1:9/api/v2".parse()?);
         settings.session.store = SessionStoreSettings::Sqlite { path: path.clone() };
-        let error = match backend::App::new(settings)?.router().await {
+        let error = match proconnect_bff::App::new(settings)?.router().await {
             Ok(_) => anyhow::bail!("started with an unwritable session store at {}", path.display()),
             Err(error) => format!("{error:#}"),
         };
@@ -86,7 +86,7 @@ fn record(minutes: i64) -> tower_sessions::session::Record {
 /// saved again replaces its row.
 #[tokio::test]
 async fn the_sqlite_store_keeps_the_sessions_of_files_written_by_the_sqlx_store() -> anyhow::Result<()> {
-    use backend::sqlite_store::SqliteStore;
+    use proconnect_bff::sqlite_store::SqliteStore;
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("sessions.sqlite");
     let (live, expired) = (record(60), record(-1));
@@ -125,7 +125,7 @@ async fn the_sqlite_store_keeps_the_sessions_of_files_written_by_the_sqlx_store(
 /// row over several batches and nothing else.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sqlite_store_commits_concurrent_writes_and_purges_in_batches() -> anyhow::Result<()> {
-    use backend::sqlite_store::{EXPIRED_BATCH, SqliteStore};
+    use proconnect_bff::sqlite_store::{EXPIRED_BATCH, SqliteStore};
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("sessions.sqlite");
     let store = SqliteStore::open(&path).await?;
@@ -178,7 +178,7 @@ async fn the_sqlite_store_commits_concurrent_writes_and_purges_in_batches() -> a
 /// before the close are committed.
 #[tokio::test]
 async fn a_closed_sqlite_store_fails_cleanly() -> anyhow::Result<()> {
-    use backend::sqlite_store::SqliteStore;
+    use proconnect_bff::sqlite_store::SqliteStore;
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("sessions.sqlite");
     let store = SqliteStore::open(&path).await?;
@@ -369,7 +369,7 @@ fn lifetime_attributes(set_cookie: &str) -> bool {
 #[tokio::test]
 async fn a_session_before_sign_in_lives_as_long_as_its_login_then_the_idle_timeout() -> anyhow::Result<()> {
     let kit = Kit::start_with_visible_store().await?;
-    let login_ttl = time::Duration::seconds(backend::session::LOGIN_TTL_SECONDS);
+    let login_ttl = time::Duration::seconds(proconnect_bff::session::LOGIN_TTL_SECONDS);
     let idle = time::Duration::minutes(kit.settings.session.idle_timeout_minutes as i64);
     ensure!(login_ttl < idle - time::Duration::minutes(5), "the two lifetimes can be told apart");
     let browser = Browser::new();

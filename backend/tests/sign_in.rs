@@ -4,8 +4,8 @@
 mod common;
 
 use anyhow::ensure;
-use backend::settings::SigningAlg;
 use common::{Browser, Kit};
+use proconnect_bff::settings::SigningAlg;
 
 async fn signs_in_with(alg: SigningAlg) -> anyhow::Result<()> {
     let kit = Kit::start_with(|s| common::set_alg(s, alg)).await?;

@@ -1,7 +1,7 @@
 //! `bench` (run it with `./x bench`): measures the kit through real HTTP on 127.0.0.1 and writes
 //! the results into `BENCHMARKS.md`.
 //!
-//! The backend is the release `backend` binary, started as a separate process per
+//! The backend is the release `proconnect-bff` binary, started as a separate process per
 //! configuration (so its memory and CPU are its own); the simulator is this binary started again
 //! as `bench simulator …`, another process; the reference Node relying party and `redis-server`
 //! are processes too. Every loop stops by itself, bounded in count and in time.
@@ -206,12 +206,12 @@ fn workspace_root() -> anyhow::Result<PathBuf> {
 /// when its parent kills it.
 async fn simulator_child(args: &[String]) -> anyhow::Result<()> {
     let bases: Vec<&String> = args.iter().skip_while(|a| *a != "--redirect").skip(1).step_by(2).collect();
-    let mut config = simulator::SimulatorConfig::demo();
+    let mut config = proconnect_simulator::SimulatorConfig::demo();
     let client = config.clients.first_mut().context("the demo configuration has no client")?;
     client.redirect_uris = bases.iter().map(|b| format!("{b}auth/callback")).collect();
     client.post_logout_redirect_uris = bases.iter().map(|b| format!("{b}auth/logout/callback")).collect();
     client.home_url = bases.first().map(|b| (*b).clone()).unwrap_or_default();
-    let running = simulator::Simulator::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
+    let running = proconnect_simulator::Simulator::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
     println!("SIMULATOR {}", running.addr);
     // The parent kills this process; bounded anyway.
     tokio::time::sleep(Duration::from_secs(4 * 3600)).await;
@@ -285,23 +285,23 @@ impl Lab {
     async fn open(root: &Path) -> anyhow::Result<Self> {
         let dir = procs::run_dir(root)?;
         let exe = std::env::current_exe()?;
-        let backend_exe = exe.with_file_name("backend");
+        let backend_exe = exe.with_file_name("proconnect-bff");
         if !backend_exe.exists() {
             // `cargo build -p bench --release` alone does not build the backend binary.
-            eprintln!("==> cargo build --release -p backend (its binary is missing)");
+            eprintln!("==> cargo build --release -p proconnect-bff-server (its binary is missing)");
             let built = Command::new("cargo")
-                .args(["build", "--release", "--quiet", "-p", "backend"])
+                .args(["build", "--release", "--quiet", "-p", "proconnect-bff-server"])
                 .current_dir(root)
                 .status()
                 .await?;
             if !built.success() || !backend_exe.exists() {
                 bail!(
-                    "{} is missing: build it with `cargo build --release -p backend` (./x bench does)",
+                    "{} is missing: build it with `cargo build --release -p proconnect-bff-server` (./x bench does)",
                     backend_exe.display()
                 );
             }
         }
-        let client_secret = simulator::SimulatorConfig::demo()
+        let client_secret = proconnect_simulator::SimulatorConfig::demo()
             .clients
             .first()
             .map(|c| c.client_secret.clone())

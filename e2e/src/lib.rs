@@ -7,8 +7,8 @@ pub mod http;
 pub mod proxy;
 
 use anyhow::{Context, bail};
-use backend::settings::{SessionStoreSettings, Settings};
 use fantoccini::{Client, ClientBuilder, Locator};
+use proconnect_bff::settings::{SessionStoreSettings, Settings};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdListener};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -33,7 +33,7 @@ pub struct Kit {
     /// The backend's public base URL, the recording proxy's (`http://127.0.0.1:<port>/`).
     pub url: String,
     /// The simulator (faults, key rotation).
-    pub simulator: simulator::RunningSimulator,
+    pub simulator: proconnect_simulator::RunningSimulator,
     /// The backend's settings (`listen` is the backend's own address, behind the proxy).
     pub settings: Settings,
     /// Between the browser and the backend: scans every answer for a JWT.
@@ -66,7 +66,8 @@ impl Kit {
         settings.session.store = SessionStoreSettings::Memory;
         configure(&mut settings);
         let simulator =
-            backend::demo::start_simulator(&mut settings, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
+            proconnect_bff_server::demo::start_simulator(&mut settings, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+                .await?;
         let proxy = proxy::RecordingProxy::start(public, settings.listen)?;
         let server = serve(listener, settings.clone()).await?;
         Ok(Kit { url: format!("http://{addr}/"), simulator, settings, proxy, server })
@@ -107,7 +108,7 @@ impl Kit {
 }
 
 async fn serve(listener: TcpListener, settings: Settings) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let router = backend::App::new(settings)?.router().await?;
+    let router = proconnect_bff::App::new(settings)?.router().await?;
     Ok(tokio::spawn(async move {
         let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
     }))

@@ -2,10 +2,10 @@
 //! of a sign-in, the SQLite session surviving a restart, an unwritable SQLite file, a slow JWKS,
 //! and malformed or oversized input on every endpoint (always a 4xx with a message, never a 5xx).
 
-use backend::settings::SessionStoreSettings;
 use e2e::Kit;
 use e2e::http::HttpAgent;
-use simulator::Faults;
+use proconnect_bff::settings::SessionStoreSettings;
+use proconnect_simulator::Faults;
 use std::time::Duration;
 
 fn temp_db(name: &str) -> std::path::PathBuf {
@@ -111,11 +111,11 @@ async fn logout_needs_the_anti_forgery_token_and_the_same_site() -> anyhow::Resu
     let kit = Kit::start().await?;
     let agent = HttpAgent::new();
     anyhow::ensure!(agent.sign_in(&kit).await?.status == 303);
-    let me: shared::Me = serde_json::from_str(&agent.get(&format!("{}api/me", kit.url)).await?.body)?;
+    let me: proconnect_types::Me = serde_json::from_str(&agent.get(&format!("{}api/me", kit.url)).await?.body)?;
     let logout = format!("{}auth/logout", kit.url);
     let without = agent.client.post(&logout).send().await?;
     anyhow::ensure!(without.status() == 403, "no token → {}", without.status());
-    let wrong = agent.client.post(&logout).header(shared::CSRF_HEADER, "wrong").send().await?;
+    let wrong = agent.client.post(&logout).header(proconnect_types::CSRF_HEADER, "wrong").send().await?;
     anyhow::ensure!(wrong.status() == 403, "wrong header → {}", wrong.status());
     let wrong = agent.client.post(&logout).form(&[("csrf_token", "wrong")]).send().await?;
     anyhow::ensure!(wrong.status() == 403, "wrong field → {}", wrong.status());
@@ -156,9 +156,9 @@ async fn too_many_sign_in_attempts_get_a_clear_429() -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_spa_learns_the_brand_before_sign_in() -> anyhow::Result<()> {
-    let kit = Kit::start_configured(|s| s.brand = shared::Brand::ProConnect).await?;
-    let config: shared::PublicConfig =
+    let kit = Kit::start_configured(|s| s.brand = proconnect_types::Brand::ProConnect).await?;
+    let config: proconnect_types::PublicConfig =
         serde_json::from_str(&HttpAgent::new().get(&format!("{}api/config", kit.url)).await?.body)?;
-    anyhow::ensure!(config.brand == shared::Brand::ProConnect);
+    anyhow::ensure!(config.brand == proconnect_types::Brand::ProConnect);
     Ok(())
 }

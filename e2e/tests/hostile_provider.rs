@@ -7,9 +7,9 @@
 
 use e2e::Kit;
 use e2e::http::{Answer, HttpAgent};
+use proconnect_simulator::Faults;
+use proconnect_simulator::faults::Forgery;
 use serde_json::{Value, json};
-use simulator::Faults;
-use simulator::faults::Forgery;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -4,7 +4,7 @@
 //! to do, in both languages, and passes the accessibility audit.
 
 use e2e::{Browser, Kit};
-use shared::{LevelPolicy, Role, RolePolicy, Scope};
+use proconnect_types::{LevelPolicy, Role, RolePolicy, Scope};
 
 /// Runs `steps` in a fresh browser, with a screenshot if they fail.
 async fn in_browser<F, Fut>(name: &str, steps: F) -> anyhow::Result<()>
@@ -114,7 +114,9 @@ async fn each_refusal_page_says_what_is_missing_and_what_to_do() -> anyhow::Resu
     .await?;
 
     // A provider that ignores the request: the backend's own check on the ID token.
-    kit.simulator.simulator.set_faults(simulator::Faults { ignore_essential_acr: true, ..Default::default() });
+    kit.simulator
+        .simulator
+        .set_faults(proconnect_simulator::Faults { ignore_essential_acr: true, ..Default::default() });
     in_browser("refusal-id-token-level", |browser| async {
         let result = async {
             browser.sign_in_as(&kit, "test@fia1.fr", "123").await?;

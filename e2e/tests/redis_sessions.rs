@@ -2,9 +2,9 @@
 //! port): a session opened on one is seen and closed on the other; a Redis outage is a clear 503
 //! and the service comes back by itself when Redis does.
 
-use backend::settings::SessionStoreSettings;
 use e2e::Kit;
 use e2e::http::HttpAgent;
+use proconnect_bff::settings::SessionStoreSettings;
 use std::time::{Duration, Instant};
 use testkit::RedisServer;
 
@@ -19,7 +19,7 @@ async fn two_instances_share_sessions_through_redis() -> anyhow::Result<()> {
     anyhow::ensure!(agent.sign_in(&kit).await?.status == 303, "sign-in through instance 1");
     let me = agent.get(&format!("{other}api/me")).await?;
     anyhow::ensure!(me.status == 200, "instance 2 sees the session: {} {}", me.status, me.body);
-    let me: shared::Me = serde_json::from_str(&me.body)?;
+    let me: proconnect_types::Me = serde_json::from_str(&me.body)?;
 
     // Sign out through the second instance: gone on both at once, before the platform's
     // session/end and the callback (on instance 2 too).

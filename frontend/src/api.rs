@@ -1,8 +1,8 @@
-//! The BFF's JSON API, typed by the `shared` crate. The only module that talks to the server.
+//! The BFF's JSON API, typed by `proconnect-types`. The only module that talks to the server.
 
 use crate::json;
 use leptos::prelude::{ReadSignal, Set, signal};
-use shared::{Bilingual, Brand, Me, PublicConfig};
+use proconnect_types::{Bilingual, Brand, Me, PublicConfig};
 use std::pin::Pin;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -35,7 +35,7 @@ pub fn is_local_path(url: &str) -> bool {
 
 /// Reads the backend's JSON error into an [`ApiFailure`] (no side effect): an `insufficient_level`
 /// answer with a local `step_up` address becomes [`ApiFailure::StepUp`].
-pub fn failure_from(status: u16, error: Option<shared::ApiError>) -> ApiFailure {
+pub fn failure_from(status: u16, error: Option<proconnect_types::ApiError>) -> ApiFailure {
     if status == 401 {
         return ApiFailure::SignedOut;
     }

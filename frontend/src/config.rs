@@ -3,7 +3,7 @@
 
 use crate::api;
 use leptos::prelude::*;
-use shared::{Brand, PublicConfig};
+use proconnect_types::{Brand, PublicConfig};
 
 /// `/api/config`, `None` while loading, shared through the context by [`provide_config`].
 #[derive(Clone, Copy)]

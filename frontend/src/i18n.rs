@@ -1,7 +1,7 @@
 //! French (default) and English texts, chosen from the browser's language and a switch.
 
 use leptos::prelude::*;
-use shared::{Bilingual, Brand};
+use proconnect_types::{Bilingual, Brand};
 
 /// A supported language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

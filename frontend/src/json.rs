@@ -1,4 +1,4 @@
-//! The API's JSON read into `shared`'s types from the value the browser parsed
+//! The API's JSON read into `proconnect-types`' types from the value the browser parsed
 //! (`Response.json()`), field by field with `Reflect`: no serde deserializer in the Wasm.
 //!
 //! A required field missing or of the wrong type makes the whole value unreadable (`None`); an
@@ -6,7 +6,7 @@
 //! never shows it.
 
 use js_sys::{Array, Reflect};
-use shared::{Acr, AgentClaims, Amr, ApiError, Brand, Me, PublicConfig, Role};
+use proconnect_types::{Acr, AgentClaims, Amr, ApiError, Brand, Me, PublicConfig, Role};
 use wasm_bindgen::JsValue;
 
 /// A JSON object.

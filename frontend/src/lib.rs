@@ -14,8 +14,8 @@ pub mod router;
 use components::{Footer, Header};
 use leptos::either::EitherOf4;
 use leptos::prelude::*;
+use proconnect_types::Brand;
 use router::Router;
-use shared::Brand;
 
 /// Shows the App in place of `index.html`'s static sign-in page: removes `#shell` and unhides
 /// `#app` in the same task, so the browser never paints one without the other (same markup, no

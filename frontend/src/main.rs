@@ -8,10 +8,10 @@ fn main() {
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     // Into `index.html`'s hidden `#app`, beside the static sign-in page it replaces when ready
-    // (see `frontend::reveal`); into the body when the page has no `#app`.
+    // (see `proconnect_leptos::reveal`); into the body when the page has no `#app`.
     let app = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("app"));
     match app.and_then(|app| app.dyn_into::<web_sys::HtmlElement>().ok()) {
-        Some(app) => leptos::mount::mount_to(app, frontend::App).forget(),
-        None => leptos::mount::mount_to_body(frontend::App),
+        Some(app) => leptos::mount::mount_to(app, proconnect_leptos::App).forget(),
+        None => leptos::mount::mount_to_body(proconnect_leptos::App),
     }
 }

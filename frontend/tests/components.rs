@@ -4,14 +4,14 @@
 //! roles, step-up, the sign-out form), the API's error handling (step-up), its JSON read without
 //! serde and the router's links.
 
-use frontend::api::{ApiFailure, failure_from, is_local_path};
-use frontend::components::{ConnectButton, Divider, Footer, Header, SupportLink};
-use frontend::i18n::{Lang, Language};
-use frontend::json;
-use frontend::pages::{ErrorPage, Profile, SignIn, SignInNotice, explain, step_up_href};
-use frontend::router::{self, Router};
 use leptos::prelude::*;
-use shared::{ApiError, Bilingual, Brand, Me};
+use proconnect_leptos::api::{ApiFailure, failure_from, is_local_path};
+use proconnect_leptos::components::{ConnectButton, Divider, Footer, Header, SupportLink};
+use proconnect_leptos::i18n::{Lang, Language};
+use proconnect_leptos::json;
+use proconnect_leptos::pages::{ErrorPage, Profile, SignIn, SignInNotice, explain, step_up_href};
+use proconnect_leptos::router::{self, Router};
+use proconnect_types::{ApiError, Bilingual, Brand, Me};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -470,8 +470,8 @@ fn parse(json: &str) -> wasm_bindgen::JsValue {
 #[wasm_bindgen_test]
 fn the_apis_json_reads_as_the_backend_wrote_it() {
     let mut agent = me(Some("eidas1-mfa"), "agentconnect", &["agent_public", "agent_public_sante"], Some("Ministère"));
-    agent.claims.siret = shared::Siret::parse("13002526500013").ok();
-    agent.claims.siren = shared::Siren::parse("130025265").ok();
+    agent.claims.siret = proconnect_types::Siret::parse("13002526500013").ok();
+    agent.claims.siren = proconnect_types::Siren::parse("130025265").ok();
     agent.claims.chorusdt_matricule = Some("M-1".into());
     agent.claims.chorusdt_societe = Some("S-1".into());
     agent.claims.idp_id = Some("fia1".into());
@@ -480,7 +480,8 @@ fn the_apis_json_reads_as_the_backend_wrote_it() {
     let agent = me(None, "proconnect", &[], None);
     assert_eq!(json::me(parse(&serde_json::to_string(&agent).expect("JSON"))), Some(agent));
 
-    let config = shared::PublicConfig { brand: Brand::AgentConnect, support: Some("aide@exemple.gouv.fr".into()) };
+    let config =
+        proconnect_types::PublicConfig { brand: Brand::AgentConnect, support: Some("aide@exemple.gouv.fr".into()) };
     assert_eq!(json::public_config(parse(&serde_json::to_string(&config).expect("JSON"))), Some(config));
     let error = api_error("insufficient_level", Some("/auth/login?acr=two-factor"), "Reconnectez-vous.");
     assert_eq!(json::api_error(parse(&serde_json::to_string(&error).expect("JSON"))), Some(error));

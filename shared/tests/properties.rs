@@ -3,11 +3,11 @@
 //! panics, and what it accepts is well formed.
 //!
 //! The test command runs the default number of cases; a longer run:
-//! `PROPTEST_CASES=200000 cargo test --release -p shared --test properties`.
+//! `PROPTEST_CASES=200000 cargo test --release -p proconnect-types --test properties`.
 
+use proconnect_types::{AgentClaims, ErrorCode, Scopes, Siren, Siret};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
-use shared::{AgentClaims, ErrorCode, Scopes, Siren, Siret};
 
 /// Arbitrary JSON values, nested a little, with the strings userinfo claims tend to carry.
 fn json_value() -> impl Strategy<Value = Value> {

@@ -21,8 +21,8 @@ use axum::extract::{RawForm, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
-use shared::request::{PROMPTS, PROMPTS_2024, is_email, is_valid_prompt};
-use shared::{ErrorCode, Scope, Scopes, Siret};
+use proconnect_types::request::{PROMPTS, PROMPTS_2024, is_email, is_valid_prompt};
+use proconnect_types::{ErrorCode, Scope, Scopes, Siret};
 use std::collections::HashMap;
 
 /// Minimum length of `state` and `nonce`.

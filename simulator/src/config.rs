@@ -2,9 +2,9 @@
 //! and their test agents, lifetimes and key rotation. Loaded from TOML; `simulator.toml` is the
 //! documented default.
 
+use proconnect_types::{Brand, Scope};
+pub use proconnect_types::{SigningAlg, UserinfoAlg};
 use serde::{Deserialize, Serialize};
-use shared::{Brand, Scope};
-pub use shared::{SigningAlg, UserinfoAlg};
 use std::collections::BTreeMap;
 use std::path::Path;
 

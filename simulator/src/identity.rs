@@ -4,8 +4,8 @@
 
 use crate::config::{AgentConfig, IdentityProviderConfig, SimulatorConfig};
 use crate::store::ProviderSession;
+use proconnect_types::Acr;
 use serde_json::{Map, Value, json};
-use shared::Acr;
 
 /// The agent behind a provider session, resolved for the token and userinfo endpoints.
 #[derive(Debug, Clone)]

@@ -13,8 +13,8 @@ use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
+use proconnect_types::{ErrorCode, Siret};
 use serde::Deserialize;
-use shared::{ErrorCode, Siret};
 use std::time::Duration;
 use url::Url;
 

@@ -8,8 +8,8 @@
 //! `agentconnect-2024` only `eidas1` exists and essential requests are not read.
 
 use crate::config::Contract;
+use proconnect_types::Acr;
 use serde_json::Value;
-use shared::Acr;
 
 /// The platform's `error_description` when an essential level cannot be met.
 pub const LEVEL_NOT_MET: &str = "requested ACRs could not be satisfied";

@@ -1,7 +1,7 @@
 //! `simulator`: runs the ProConnect (or, with `contract = "agentconnect-2024"`, AgentConnect) simulator alone.
 
 use clap::Parser;
-use simulator::{Simulator, SimulatorConfig};
+use proconnect_simulator::{Simulator, SimulatorConfig};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 

@@ -4,7 +4,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use shared::{Acr, Brand, ErrorCode};
+use proconnect_types::{Acr, Brand, ErrorCode};
 
 /// HTML-escapes text for element content and attribute values.
 pub fn escape(text: &str) -> String {

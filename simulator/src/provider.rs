@@ -14,9 +14,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
+use proconnect_types::{Acr, ErrorCode, Scope};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shared::{Acr, ErrorCode, Scope};
 use std::collections::HashMap;
 use std::time::Duration;
 use url::Url;
@@ -112,7 +112,7 @@ async fn discovery(State(sim): State<Simulator>) -> Json<Value> {
             "grant_types_supported": ["authorization_code", "refresh_token"],
             "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
             "userinfo_signing_alg_values_supported": ["ES256", "RS256", "HS256", "none"],
-            "prompt_values_supported": shared::request::PROMPTS,
+            "prompt_values_supported": proconnect_types::request::PROMPTS,
             "authorization_response_iss_parameter_supported": true,
         })
     } else {
@@ -122,7 +122,7 @@ async fn discovery(State(sim): State<Simulator>) -> Json<Value> {
             "token_endpoint_auth_methods_supported": ["client_secret_post"],
             "userinfo_signing_alg_values_supported": ["ES256", "RS256", "HS256"],
             // One platform behind both brands: silent login is accepted whichever button the FS shows.
-            "prompt_values_supported": shared::request::PROMPTS_2024,
+            "prompt_values_supported": proconnect_types::request::PROMPTS_2024,
         })
     };
     if let (Some(doc), Value::Object(extra)) = (doc.as_object_mut(), extra) {

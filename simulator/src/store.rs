@@ -2,7 +2,7 @@
 //! sessions.
 //! Instants come from the simulator's clock.
 
-use shared::Scopes;
+use proconnect_types::Scopes;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::time::{Duration, Instant};

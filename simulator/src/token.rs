@@ -18,8 +18,8 @@ use crate::store::{AccessGrant, ConsumedCode, ProviderSession, RefreshGrant};
 use axum::extract::{RawForm, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use proconnect_types::Scopes;
 use serde_json::{Map, Value, json};
-use shared::Scopes;
 use std::collections::HashMap;
 use std::time::Instant;
 

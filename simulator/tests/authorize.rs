@@ -158,7 +158,7 @@ async fn claims_parameter_puts_amr_in_the_id_token() {
 async fn pkce_s256_is_bound_at_the_token_endpoint() {
     let h = start().await;
     let verifier = "v".repeat(64);
-    let challenge = simulator::keys::pkce_s256(&verifier);
+    let challenge = proconnect_simulator::keys::pkce_s256(&verifier);
     let params = h.params("fs-es256").with("code_challenge", &challenge).with("code_challenge_method", "S256");
     // Without the verifier, or with a wrong one: invalid_grant.
     for extra in [vec![], vec![("code_verifier", "w".repeat(64))]] {

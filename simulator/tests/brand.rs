@@ -9,8 +9,8 @@
 mod common;
 
 use common::{browser, query, start, start_with};
+use proconnect_types::Brand;
 use serde_json::{Value, json};
-use shared::Brand;
 
 const AMR: &str = r#"{"id_token":{"amr":{"essential":true}}}"#;
 

@@ -117,7 +117,7 @@ async fn jwks_publishes_one_es256_and_one_rs256_public_key() {
     }
     let es = keys.iter().find(|k| k["alg"] == "ES256").unwrap();
     assert_eq!((es["kty"].as_str(), es["crv"].as_str()), (Some("EC"), Some("P-256")));
-    assert_eq!(es["kid"], h.sim().active_kid(simulator::SigningAlg::ES256).unwrap());
+    assert_eq!(es["kid"], h.sim().active_kid(proconnect_simulator::SigningAlg::ES256).unwrap());
     let rs = keys.iter().find(|k| k["alg"] == "RS256").unwrap();
     assert_eq!(rs["kty"], "RSA");
     assert_eq!(rs["e"], "AQAB");

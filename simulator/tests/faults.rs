@@ -7,8 +7,8 @@
 mod common;
 
 use common::{Harness, browser, peek, peek_header, start};
+use proconnect_simulator::{Faults, Forgery};
 use serde_json::{Value, json};
-use simulator::{Faults, Forgery};
 use std::time::{Duration, Instant};
 
 async fn token_response(h: &Harness, client: &str) -> reqwest::Response {

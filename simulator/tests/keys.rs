@@ -6,7 +6,7 @@
 mod common;
 
 use common::{browser, peek_header, start_with};
-use simulator::SigningAlg;
+use proconnect_simulator::SigningAlg;
 use std::time::Duration;
 
 fn kids(jwks: &serde_json::Value) -> Vec<String> {

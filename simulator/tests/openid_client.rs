@@ -17,8 +17,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+use proconnect_simulator::{Faults, Forgery, RunningSimulator, Simulator, SimulatorConfig};
 use serde_json::{Value, json};
-use simulator::{Faults, Forgery, RunningSimulator, Simulator, SimulatorConfig};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

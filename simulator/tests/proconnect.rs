@@ -12,9 +12,9 @@
 mod common;
 
 use common::{Harness, Params, assert_error_page, browser, peek, peek_header, query, start_from};
+use proconnect_simulator::{Faults, SigningAlg, SimulatorConfig, UserinfoAlg};
+use proconnect_types::{AccessDenied, Acr, CallbackError};
 use serde_json::{Value, json};
-use shared::{AccessDenied, Acr, CallbackError};
-use simulator::{Faults, SigningAlg, SimulatorConfig, UserinfoAlg};
 use std::time::Duration;
 use url::Url;
 

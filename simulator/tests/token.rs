@@ -48,7 +48,7 @@ async fn id_token_claims_for_each_algorithm() {
         assert!((before..before + 5).contains(&iat));
         assert_eq!(claims["exp"].as_i64().unwrap(), iat + 60);
         assert!(claims["auth_time"].as_i64().unwrap() <= iat);
-        assert_eq!(claims["at_hash"], simulator::keys::at_hash(tokens["access_token"].as_str().unwrap()));
+        assert_eq!(claims["at_hash"], proconnect_simulator::keys::at_hash(tokens["access_token"].as_str().unwrap()));
         // Authentication claims only; identity claims are for userinfo.
         for absent in ["email", "given_name", "usual_name", "siret", "uid"] {
             assert!(claims.get(absent).is_none(), "{absent} not in the ID token");

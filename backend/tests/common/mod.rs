@@ -6,7 +6,7 @@
 #![allow(dead_code, missing_docs)]
 
 use anyhow::{Context, bail, ensure};
-use backend::settings::{SessionStoreSettings, Settings, SigningAlg, UserinfoAlg};
+use proconnect_bff::settings::{SessionStoreSettings, Settings, SigningAlg, UserinfoAlg};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 #[allow(unused_imports)]
@@ -47,7 +47,7 @@ pub struct Kit {
     /// `http://127.0.0.1:<port>/`.
     pub url: String,
     /// The simulator (faults, key rotation).
-    pub simulator: simulator::Simulator,
+    pub simulator: proconnect_simulator::Simulator,
     /// The TCP relay every client (browser and backend) reaches the simulator through.
     pub relay: Relay,
     /// The in-memory session store, when the test asked to look inside it.
@@ -83,12 +83,12 @@ impl Kit {
     /// With routes of an embedding application added under the BFF's layers.
     pub async fn start_with_routes(
         configure: impl FnOnce(&mut Settings),
-        routes: axum::Router<backend::AppState>,
+        routes: axum::Router<proconnect_bff::AppState>,
     ) -> anyhow::Result<Self> {
         let (listener, addr, spa, mut settings) = loopback_settings().await?;
         configure(&mut settings);
         let (simulator, relay) = spawn_simulator(&mut settings).await?;
-        let router = backend::App::new(settings.clone())?.with_routes(routes).router().await?;
+        let router = proconnect_bff::App::new(settings.clone())?.with_routes(routes).router().await?;
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
         });
@@ -99,11 +99,11 @@ impl Kit {
     /// and metrics).
     pub async fn start_keeping_state(
         configure: impl FnOnce(&mut Settings),
-    ) -> anyhow::Result<(Self, backend::AppState)> {
+    ) -> anyhow::Result<(Self, proconnect_bff::AppState)> {
         let (listener, addr, spa, mut settings) = loopback_settings().await?;
         configure(&mut settings);
         let (simulator, relay) = spawn_simulator(&mut settings).await?;
-        let app = backend::App::new(settings.clone())?;
+        let app = proconnect_bff::App::new(settings.clone())?;
         let state = app.state().clone();
         let router = app.router().await?;
         let server = tokio::spawn(async move {
@@ -116,7 +116,7 @@ impl Kit {
     /// simulator and relay, so that the [`Browser`] steps work against it.
     pub fn around(
         url: String,
-        simulator: simulator::Simulator,
+        simulator: proconnect_simulator::Simulator,
         relay: Relay,
         settings: Settings,
         spa: tempfile::TempDir,
@@ -132,13 +132,13 @@ impl Kit {
     /// Over a store the test can read, with its own settings and simulator configuration.
     pub async fn start_visible(
         configure: impl FnOnce(&mut Settings),
-        configure_simulator: impl FnOnce(&mut simulator::SimulatorConfig),
+        configure_simulator: impl FnOnce(&mut proconnect_simulator::SimulatorConfig),
     ) -> anyhow::Result<Self> {
         let (listener, addr, spa, mut settings) = loopback_settings().await?;
         configure(&mut settings);
         let (simulator, relay) = spawn_simulator_with(&mut settings, configure_simulator).await?;
         let store = tower_sessions::MemoryStore::default();
-        let router = backend::App::new(settings.clone())?.router_with_store(store.clone());
+        let router = proconnect_bff::App::new(settings.clone())?.router_with_store(store.clone());
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
         });
@@ -207,16 +207,16 @@ impl Drop for Kit {
 
 /// Starts the demo simulator with its client registered for this backend and its algorithms,
 /// reachable only through a [`Relay`] (its issuer is the relay's address), so a test can cut it.
-pub async fn spawn_simulator(settings: &mut Settings) -> anyhow::Result<(simulator::Simulator, Relay)> {
+pub async fn spawn_simulator(settings: &mut Settings) -> anyhow::Result<(proconnect_simulator::Simulator, Relay)> {
     spawn_simulator_with(settings, |_| {}).await
 }
 
 /// The same, with the simulator's configuration adjusted first (key grace period, lifetimes…).
 pub async fn spawn_simulator_with(
     settings: &mut Settings,
-    configure: impl FnOnce(&mut simulator::SimulatorConfig),
-) -> anyhow::Result<(simulator::Simulator, Relay)> {
-    let mut config = simulator::SimulatorConfig::demo();
+    configure: impl FnOnce(&mut proconnect_simulator::SimulatorConfig),
+) -> anyhow::Result<(proconnect_simulator::Simulator, Relay)> {
+    let mut config = proconnect_simulator::SimulatorConfig::demo();
     configure(&mut config);
     let client = config.clients.first_mut().context("the demo simulator has a client")?;
     client.redirect_uris = vec![settings.redirect_uri().to_string()];
@@ -225,11 +225,11 @@ pub async fn spawn_simulator_with(
     client.id_token_signed_response_alg = Some(settings.provider.id_token_signed_response_alg);
     client.userinfo_signed_response_alg = Some(settings.provider.userinfo_signed_response_alg);
     settings.provider.client_id = client.client_id.clone();
-    settings.provider.client_secret = backend::settings::Secret::new(client.client_secret.clone());
+    settings.provider.client_secret = proconnect_bff::settings::Secret::new(client.client_secret.clone());
     let inner = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
     let relay = Relay::start(inner.local_addr()?).await?;
     let issuer = format!("http://{}/api/v2", relay.addr);
-    let simulator = simulator::Simulator::new(config, issuer.clone())?;
+    let simulator = proconnect_simulator::Simulator::new(config, issuer.clone())?;
     let tap = relay.tap.clone();
     let app = simulator.router().layer(axum::middleware::from_fn(move |request, next| tap.clone().pass(request, next)));
     let task = tokio::spawn(async move {
@@ -381,7 +381,7 @@ impl Tap {
 
 /// Serves `App::new(settings)?.router().await?` on `listener`, with the peer address available.
 pub async fn serve(listener: TcpListener, settings: Settings) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let router = backend::App::new(settings)?.router().await?;
+    let router = proconnect_bff::App::new(settings)?.router().await?;
     Ok(tokio::spawn(async move {
         let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
     }))

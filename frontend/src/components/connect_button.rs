@@ -3,7 +3,7 @@
 
 use leptos::either::Either;
 use leptos::prelude::*;
-use shared::Brand;
+use proconnect_types::Brand;
 
 /// The intro sentence the 2024 AgentConnect checklist asks for when other sign-in methods coexist.
 pub const INTRO: &str = "AgentConnect vous permet d’accéder à de nombreux services en ligne en utilisant l’un de vos comptes professionnels existants.";

@@ -6,7 +6,7 @@ use crate::config::{use_brand, use_support};
 use crate::i18n::{text, tr};
 use crate::router;
 use leptos::prelude::*;
-use shared::{Bilingual, Brand, CallbackError, ErrorCode, Explanation};
+use proconnect_types::{Bilingual, Brand, CallbackError, ErrorCode, Explanation};
 
 /// What to tell the agent about `code`: a platform code (`Y030031`…), a callback error name
 /// (`access_denied.level_not_met`, `login_required`…, see [`CallbackError::name`]); any other

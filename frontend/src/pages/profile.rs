@@ -5,7 +5,7 @@ use crate::api;
 use crate::i18n::{lang, t, text};
 use leptos::either::Either;
 use leptos::prelude::*;
-use shared::{Acr, Brand, Me};
+use proconnect_types::{Acr, Brand, Me};
 
 /// Where to re-authenticate at a two-factor level and come back to `return_to` (a path on this
 /// site), keeping the session: `/auth/login?acr=two-factor&return_to=…`.

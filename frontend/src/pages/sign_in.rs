@@ -7,7 +7,7 @@ use crate::i18n::{bilingual, text};
 use crate::router;
 use leptos::either::Either;
 use leptos::prelude::*;
-use shared::{Brand, CallbackError};
+use proconnect_types::{Brand, CallbackError};
 
 /// The notice `?notice=<CallbackError::name()>` explained (`#notice`): its title
 /// (`#notice-title`), what happened (`#notice-happened`), what to do (`#notice-to-do`) and the

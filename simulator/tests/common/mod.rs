@@ -4,9 +4,9 @@
 
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use proconnect_simulator::{RunningSimulator, SigningAlg, Simulator, SimulatorConfig};
 use reqwest::redirect::Policy;
 use serde_json::Value;
-use simulator::{RunningSimulator, SigningAlg, Simulator, SimulatorConfig};
 use std::collections::HashMap;
 use url::Url;
 

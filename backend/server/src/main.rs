@@ -1,9 +1,9 @@
-//! `backend`: serves the BFF and the SPA; with the `simulator` preset, also starts the offline
+//! `proconnect-bff`: serves the BFF and the SPA; with the `simulator` preset, also starts the offline
 //! ProConnect simulator next to it (the demo).
 
-use backend::App;
-use backend::settings::{Preset, Settings};
 use clap::Parser;
+use proconnect_bff::App;
+use proconnect_bff::settings::{Preset, Settings};
 use std::path::PathBuf;
 
 /// mimalloc: the session and HTTP work is allocation-heavy (BENCHMARKS.md, finding 5).
@@ -160,11 +160,12 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = &'stati
 
 /// Starts the simulator on the next port, registered for this backend's URLs.
 #[cfg(feature = "simulator")]
-async fn start_simulator(settings: &mut Settings) -> anyhow::Result<simulator::RunningSimulator> {
+async fn start_simulator(settings: &mut Settings) -> anyhow::Result<proconnect_simulator::RunningSimulator> {
     let port =
         settings.listen.port().checked_add(1).ok_or_else(|| anyhow::anyhow!("no port after {}", settings.listen))?;
     let running =
-        backend::demo::start_simulator(settings, std::net::SocketAddr::new(settings.listen.ip(), port)).await?;
+        proconnect_bff_server::demo::start_simulator(settings, std::net::SocketAddr::new(settings.listen.ip(), port))
+            .await?;
     println!("ProConnect simulator: {} (demo agent: test@fia1.fr, login test, password 123)", running.issuer());
     Ok(running)
 }

@@ -1,9 +1,11 @@
-//! The `backend` binary under SIGTERM and Ctrl-C: it stops accepting connections, lets the
+//! The `proconnect-bff` binary: without a platform it refuses to start. Under SIGTERM and Ctrl-C: it stops accepting connections, lets the
 //! requests in flight finish, and exits 0; past `shutdown_grace_seconds`, it exits anyway. Under
 //! `kill -9` on a SQLite file, no acknowledged sign-in is lost. The
 //! binary runs with the simulator preset against this test's simulator on loopback, whose token
 //! endpoint can hold requests so that sign-ins are in flight when the signal arrives.
 
+// The backend's test helpers (the simulator behind its relay, the browser, the kit).
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use anyhow::{Context, bail, ensure};
@@ -65,7 +67,7 @@ impl Binary {
     /// Starts the binary with this configuration file (listening on `public` and `ops`) and
     /// waits until it says it is ready.
     async fn spawn(file: &std::path::Path, public: SocketAddr, ops: SocketAddr) -> anyhow::Result<Self> {
-        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_backend"));
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_proconnect-bff"));
         command
             .arg("--config")
             .arg(file)
@@ -314,5 +316,22 @@ async fn kill_9_during_sign_ins_on_sqlite_loses_no_acknowledged_sign_in() -> any
     println!("kill -9 after {} acknowledged sign-ins ({CLIENTS} clients): {} lost", signed_in.len(), lost.len());
     ensure!(signed_in.len() >= BEFORE_THE_KILL, "{} sign-ins", signed_in.len());
     ensure!(lost.is_empty(), "acknowledged sign-ins lost by the crash: {lost:?}\n{}", restarted.output());
+    Ok(())
+}
+
+/// The production binary itself, started with nothing but its public URL, refuses to start and
+/// names what is missing (no demo, no simulator).
+#[test]
+fn the_binary_without_a_platform_refuses_to_start() -> anyhow::Result<()> {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_proconnect-bff"))
+        .env_clear()
+        .env("BFF_PUBLIC_URL", "https://demarches.example.gouv.fr/")
+        .env("BFF_LISTEN", "127.0.0.1:0")
+        .output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    anyhow::ensure!(!output.status.success(), "it started: {stdout} {stderr}");
+    anyhow::ensure!(stderr.contains("`provider.preset` is missing"), "{stderr}");
+    anyhow::ensure!(!stdout.contains("simulator") && !stderr.contains("simulator:"), "no simulator: {stdout}");
     Ok(())
 }

@@ -1,20 +1,23 @@
 //! The offline simulator wired to this backend: what the demo, the tests and the benchmarks use.
 
-use crate::settings::Settings;
+use proconnect_bff::settings::{Secret, Settings};
 use std::net::SocketAddr;
 
 /// Starts the simulator on `addr` with its demo configuration, registers this backend's URLs as
 /// the demo client (redirect, post-logout and home URLs), and points `settings` at it (issuer,
 /// client id and secret).
-pub async fn start_simulator(settings: &mut Settings, addr: SocketAddr) -> anyhow::Result<simulator::RunningSimulator> {
-    let mut config = simulator::SimulatorConfig::demo();
+pub async fn start_simulator(
+    settings: &mut Settings,
+    addr: SocketAddr,
+) -> anyhow::Result<proconnect_simulator::RunningSimulator> {
+    let mut config = proconnect_simulator::SimulatorConfig::demo();
     let client = config.clients.first_mut().ok_or_else(|| anyhow::anyhow!("the demo simulator has no client"))?;
     client.redirect_uris = vec![settings.redirect_uri().to_string()];
     client.post_logout_redirect_uris = vec![settings.post_logout_redirect_uri().to_string()];
     client.home_url = settings.public_url.to_string();
     settings.provider.client_id = client.client_id.clone();
-    settings.provider.client_secret = crate::settings::Secret::new(client.client_secret.clone());
-    let running = simulator::Simulator::spawn(config, addr).await?;
+    settings.provider.client_secret = Secret::new(client.client_secret.clone());
+    let running = proconnect_simulator::Simulator::spawn(config, addr).await?;
     settings.provider.issuer = Some(running.issuer().parse()?);
     Ok(running)
 }
