@@ -4,7 +4,7 @@
 //! SPA shows the full profile.
 
 use crate::auth::current_agent;
-use crate::error::{AppError, PageError};
+use crate::error::PageError;
 use crate::pages;
 use crate::state::AppState;
 use axum::extract::State;
@@ -13,7 +13,7 @@ use tower_sessions::Session;
 
 /// The profile page (200, never cached: see the API's `no-store`), or `303 /` when signed out.
 pub async fn account(State(app): State<AppState>, session: Session) -> Result<Response, PageError> {
-    let agent = current_agent(&session, &app.settings.policy.level).await.map_err(AppError::page)?;
+    let agent = current_agent(&session, &app.settings.policy.level).await?;
     Ok(match agent {
         Some(agent) => Html(pages::account(&agent, app.settings.brand)).into_response(),
         None => Redirect::to("/").into_response(),

@@ -1,7 +1,7 @@
 //! Sign-in and sign-out: `/auth/login`, `/auth/callback`, `/auth/logout`, `/auth/logout/callback`.
 
 use crate::error::{AppError, PageError};
-use crate::oidc::{Authorization, AuthorizationParams, OidcError, SignIn};
+use crate::oidc::{Authorization, AuthorizationParams, SignIn};
 use crate::pages::Page;
 use crate::session::{
     self, AGENT, AgentSession, LOGIN_TTL_SECONDS, LOGINS, LOGOUT, LOGOUT_TTL_SECONDS, LoginTransaction,
@@ -105,7 +105,7 @@ pub async fn login(
     session: Session,
     Query(query): Query<LoginQuery>,
 ) -> Result<Response, PageError> {
-    let return_to = safe_return_to(query.return_to.as_deref()).map_err(AppError::page)?;
+    let return_to = safe_return_to(query.return_to.as_deref())?;
     let mut prompt = match query.prompt.as_deref().filter(|p| !p.is_empty()) {
         None => None,
         Some(p) if p.len() <= 64 && is_valid_prompt(p, &PROMPTS) => Some(p),
@@ -117,8 +117,8 @@ pub async fn login(
             .page());
         }
     };
-    let idp_hint = bounded("idp_hint", query.idp_hint.as_deref()).map_err(AppError::page)?;
-    let login_hint = bounded("login_hint", query.login_hint.as_deref()).map_err(AppError::page)?;
+    let idp_hint = bounded("idp_hint", query.idp_hint.as_deref())?;
+    let login_hint = bounded("login_hint", query.login_hint.as_deref())?;
     if login_hint.is_some_and(|hint| !is_email(hint)) {
         return Err(invalid_parameter(
             "login_hint doit être une adresse électronique.".into(),
@@ -136,8 +136,8 @@ pub async fn login(
             .page()
         })?),
     };
-    let acr = bounded("acr", query.acr.as_deref()).map_err(AppError::page)?;
-    let required = required_level(&app.settings.policy.level, acr).map_err(AppError::page)?;
+    let acr = bounded("acr", query.acr.as_deref())?;
+    let required = required_level(&app.settings.policy.level, acr)?;
     let agent = current_agent(&session, &app.settings.policy.level).await.ok().flatten();
     // Step-up: the agent's current level does not satisfy the request, so the provider must
     // authenticate again rather than reuse its session.
@@ -155,11 +155,9 @@ pub async fn login(
         siret_hint: siret_hint.as_ref().map(Siret::as_str),
         required: required.clone(),
     };
-    let Authorization { url, state, nonce, pkce_verifier } =
-        app.rp.authorization_request(params).await.map_err(|e| provider_error(e).page())?;
+    let Authorization { url, state, nonce, pkce_verifier } = app.rp.authorization_request(params).await?;
     let transaction = LoginTransaction { nonce, pkce_verifier, return_to, required, created_at: now };
-    let mut logins: PendingLogins =
-        session::get(&session, LOGINS).await.map_err(|e| AppError::session_store(e).page())?.unwrap_or_default();
+    let mut logins: PendingLogins = session::get(&session, LOGINS).await?.unwrap_or_default();
     logins.retain(|_, t| now - t.created_at < LOGIN_TTL_SECONDS);
     while logins.len() >= MAX_PENDING_LOGINS {
         let oldest = logins.iter().min_by_key(|(_, t)| t.created_at).map(|(s, _)| s.clone());
@@ -168,7 +166,7 @@ pub async fn login(
         }
     }
     logins.insert(state, transaction);
-    session::put(&session, LOGINS, &logins).await.map_err(|e| AppError::session_store(e).page())?;
+    session::put(&session, LOGINS, &logins).await?;
     // Nobody signed in yet: the session lives as long as its login transactions, not the idle
     // timeout (a flood of sign-in starts then cannot crowd signed-in sessions out for an hour).
     if agent.is_none() {
@@ -176,35 +174,6 @@ pub async fn login(
     }
     app.metrics.sign_in_started();
     Ok(Redirect::to(url.as_str()).into_response())
-}
-
-fn provider_error(error: OidcError) -> AppError {
-    const UNVERIFIED: (&str, &str) = (
-        "La réponse du fournisseur d’identité n’a pas pu être vérifiée : vous n’êtes pas connecté. Reconnectez-vous.",
-        "The identity provider's answer could not be verified, so you were not signed in. Please sign in again.",
-    );
-    let (status, name, (fr, en)) = match &error {
-        OidcError::Provider(_) => (
-            StatusCode::BAD_GATEWAY,
-            "provider_unavailable",
-            (
-                "Le fournisseur d’identité est injoignable ou a mal répondu. Réessayez dans un instant.",
-                "The identity provider could not be reached or answered badly. Please try again.",
-            ),
-        ),
-        OidcError::TokenRejected(_) => (
-            StatusCode::BAD_REQUEST,
-            "code_rejected",
-            (
-                "Le fournisseur d’identité a refusé cette connexion (le lien a peut-être déjà servi ou expiré). Reconnectez-vous.",
-                "The identity provider refused this sign-in (the link may have been used already or expired). Please sign in again.",
-            ),
-        ),
-        OidcError::IdToken(_) => (StatusCode::UNAUTHORIZED, "invalid_id_token", UNVERIFIED),
-        OidcError::Userinfo(_) => (StatusCode::UNAUTHORIZED, "invalid_userinfo", UNVERIFIED),
-    };
-    tracing::warn!(reason = name, detail = %error, "sign-in refused");
-    AppError::new(status, name, fr, en)
 }
 
 /// Query of `GET /auth/callback` (§3).
@@ -279,8 +248,7 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
             "The identity provider's response has no state: the sign-in cannot be checked.",
         ));
     };
-    let mut logins: PendingLogins =
-        session::get(session, LOGINS).await.map_err(|e| AppError::session_store(e).page())?.unwrap_or_default();
+    let mut logins: PendingLogins = session::get(session, LOGINS).await?.unwrap_or_default();
     let Some(transaction) = logins.remove(&state) else {
         return Err(bad(
             "invalid_state",
@@ -293,7 +261,7 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
     } else {
         session::put(session, LOGINS, &logins).await
     };
-    saved.map_err(|e| AppError::session_store(e).page())?;
+    saved?;
     // RFC 9207: `iss`, when present (or required by the provider's discovery), is the issuer.
     let iss_required = app.rp.sends_iss().await;
     if query.iss.as_deref().map_or(iss_required, |iss| iss != app.rp.issuer()) {
@@ -327,11 +295,7 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
             "The identity provider's response has no authorization code.",
         ));
     };
-    let sign_in = app
-        .rp
-        .complete(code, &transaction.nonce, &transaction.pkce_verifier)
-        .await
-        .map_err(|e| provider_error(e).page())?;
+    let sign_in = app.rp.complete(code, &transaction.nonce, &transaction.pkce_verifier).await?;
     if let Err(refusal) = check_policy(app, &transaction.required, &sign_in, &transaction.return_to) {
         revoke_later(app, tokens_of(&sign_in));
         return Err(PageError::Page(refusal));
@@ -446,18 +410,18 @@ async fn revoke_all(app: &AppState, access_token: &str, refresh_token: Option<&s
 /// that its idle timeout counts from the agent's last activity at the cost of one write per
 /// minute at most.
 pub async fn current_agent(session: &Session, policy: &LevelPolicy) -> Result<Option<AgentSession>, AppError> {
-    let agent: Option<AgentSession> = session::get(session, AGENT).await.map_err(AppError::session_store)?;
+    let agent: Option<AgentSession> = session::get(session, AGENT).await?;
     let now = now();
     match agent {
         Some(agent) if agent.expires_at > now && policy.allows(agent.acr.as_ref()) => {
             let touched_at: i64 = session.get(TOUCHED_AT).await.ok().flatten().unwrap_or(0);
             if now - touched_at >= TOUCH_EVERY_SECONDS {
-                session.insert(TOUCHED_AT, now).await.map_err(AppError::session_store)?;
+                session.insert(TOUCHED_AT, now).await?;
             }
             Ok(Some(agent))
         }
         Some(_) => {
-            session.flush().await.map_err(AppError::session_store)?;
+            session.flush().await?;
             Ok(None)
         }
         None => Ok(None),
@@ -519,28 +483,24 @@ pub async fn logout(
     form: Result<Form<LogoutForm>, FormRejection>,
 ) -> Result<Response, PageError> {
     let agent = current_agent(&session, &app.settings.policy.level)
-        .await
-        .map_err(AppError::page)?
+        .await?
         .ok_or_else(|| logout_refused(AppError::unauthenticated()))?;
     let field = form.ok().and_then(|Form(form)| form.csrf_token);
     check_csrf_or_field(&headers, field.as_deref(), &agent).map_err(logout_refused)?;
-    let tokens: Option<SessionTokens> =
-        session::get(&session, TOKENS).await.map_err(|e| AppError::session_store(e).page())?;
+    let tokens: Option<SessionTokens> = session::get(&session, TOKENS).await?;
     // Signed out here first, whatever the provider does next: the old record is deleted now.
     session.clear().await;
     let ended = session.cycle_id().await;
     let state = crate::state::random_token();
     let (end_session, ()) =
         tokio::join!(end_session_url(&app, tokens.as_ref(), &state), revoke_within(&app, tokens.as_ref()));
-    ended.map_err(|e| AppError::session_store(e).page())?;
+    ended?;
     tracing::info!(sub = %agent.claims.sub, "signed out");
     let Some(url) = end_session else {
-        session.flush().await.map_err(|e| AppError::session_store(e).page())?;
+        session.flush().await?;
         return Ok(Redirect::to("/deconnecte?local=1").into_response());
     };
-    session::put(&session, LOGOUT, &PendingLogout { state, created_at: now() })
-        .await
-        .map_err(|e| AppError::session_store(e).page())?;
+    session::put(&session, LOGOUT, &PendingLogout { state, created_at: now() }).await?;
     session::expire_in(&session, LOGOUT_TTL_SECONDS);
     Ok(Redirect::to(url.as_str()).into_response())
 }
@@ -622,8 +582,7 @@ pub async fn logout_callback(
     session: Session,
     Query(query): Query<LogoutCallbackQuery>,
 ) -> Result<Response, PageError> {
-    let marker: Option<PendingLogout> =
-        session::get(&session, LOGOUT).await.map_err(|e| AppError::session_store(e).page())?;
+    let marker: Option<PendingLogout> = session::get(&session, LOGOUT).await?;
     let matches = match (&marker, &query.state) {
         (Some(marker), Some(state)) => {
             constant_time_eq(&marker.state, state) && now() - marker.created_at < LOGOUT_TTL_SECONDS
@@ -642,14 +601,14 @@ pub async fn logout_callback(
     }
     // Nothing else should be left, but an agent who signed in again meanwhile keeps their
     // session, and another tab's sign-in in progress its transaction.
-    session.remove_value(LOGOUT).await.map_err(|e| AppError::session_store(e).page())?;
+    session.remove_value(LOGOUT).await?;
     if session::get::<AgentSession>(&session, AGENT).await.ok().flatten().is_none() {
         let pending =
             session::get::<PendingLogins>(&session, LOGINS).await.ok().flatten().is_some_and(|l| !l.is_empty());
         if pending {
             session::expire_in(&session, LOGIN_TTL_SECONDS);
         } else {
-            session.flush().await.map_err(|e| AppError::session_store(e).page())?;
+            session.flush().await?;
         }
     }
     Ok(Redirect::to("/deconnecte").into_response())

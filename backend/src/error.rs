@@ -1,6 +1,7 @@
 //! One error type for every failure, mapped to an HTTP status and a message a person understands
 //! in French and English: JSON for API calls, a page for browser navigations.
 
+use crate::oidc::OidcError;
 use crate::pages::{Page, home};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -49,6 +50,46 @@ impl AppError {
     }
 }
 
+/// A session store failure: 503 ([`AppError::session_store`]).
+impl From<tower_sessions::session::Error> for AppError {
+    fn from(error: tower_sessions::session::Error) -> Self {
+        AppError::session_store(error)
+    }
+}
+
+/// The provider failed or its answer failed verification: 502, 400 or 401, said so in French
+/// and English (the detail only in the logs).
+impl From<OidcError> for AppError {
+    fn from(error: OidcError) -> Self {
+        const UNVERIFIED: (&str, &str) = (
+            "La réponse du fournisseur d’identité n’a pas pu être vérifiée : vous n’êtes pas connecté. Reconnectez-vous.",
+            "The identity provider's answer could not be verified, so you were not signed in. Please sign in again.",
+        );
+        let (status, name, (fr, en)) = match &error {
+            OidcError::Provider(_) => (
+                StatusCode::BAD_GATEWAY,
+                "provider_unavailable",
+                (
+                    "Le fournisseur d’identité est injoignable ou a mal répondu. Réessayez dans un instant.",
+                    "The identity provider could not be reached or answered badly. Please try again.",
+                ),
+            ),
+            OidcError::TokenRejected(_) => (
+                StatusCode::BAD_REQUEST,
+                "code_rejected",
+                (
+                    "Le fournisseur d’identité a refusé cette connexion (le lien a peut-être déjà servi ou expiré). Reconnectez-vous.",
+                    "The identity provider refused this sign-in (the link may have been used already or expired). Please sign in again.",
+                ),
+            ),
+            OidcError::IdToken(_) => (StatusCode::UNAUTHORIZED, "invalid_id_token", UNVERIFIED),
+            OidcError::Userinfo(_) => (StatusCode::UNAUTHORIZED, "invalid_userinfo", UNVERIFIED),
+        };
+        tracing::warn!(reason = name, detail = %error, "sign-in refused");
+        AppError::new(status, name, fr, en)
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let body = ApiError {
@@ -77,6 +118,24 @@ impl PageError {
             PageError::Failure(error) => error.error,
             PageError::Page(page) => page.code,
         }
+    }
+}
+
+impl From<AppError> for PageError {
+    fn from(error: AppError) -> Self {
+        error.page()
+    }
+}
+
+impl From<OidcError> for PageError {
+    fn from(error: OidcError) -> Self {
+        AppError::from(error).page()
+    }
+}
+
+impl From<tower_sessions::session::Error> for PageError {
+    fn from(error: tower_sessions::session::Error) -> Self {
+        AppError::session_store(error).page()
     }
 }
 
