@@ -217,6 +217,37 @@ mod tests {
         }
     }
 
+    /// The stored session is a boundary: sessions written by a running deployment must still read
+    /// after an upgrade (otherwise every agent is signed out, and pending sign-ins fail). These
+    /// are the values as this version writes them; a change to the session's types must keep
+    /// reading them (new fields with `#[serde(default)]`), or say so in the release notes.
+    #[test]
+    fn sessions_stored_by_this_version_still_read() {
+        let logins: PendingLogins = serde_json::from_str(
+            r#"{"st-1":{"nonce":"n-1","pkce_verifier":"v-1","return_to":"/dossiers?x=1","required":"two-factor","created_at":1764600000}}"#,
+        )
+        .expect("pending logins");
+        let login = &logins["st-1"];
+        assert_eq!((login.nonce.as_str(), login.return_to.as_str()), ("n-1", "/dossiers?x=1"));
+        assert_eq!((login.required.clone(), login.created_at), (LevelPolicy::TwoFactor, 1764600000));
+
+        let agent: AgentSession = serde_json::from_str(
+            r#"{"claims":{"sub":"abc","given_name":"Angela","usual_name":"Dupont","email":"angela@fia1.fr","siret":"21340126800130","organization_label":"Mairie","roles":["agent"]},"acr":"eidas1-mfa","amr":["pwd","mfa"],"expires_at":1764643200,"csrf_token":"t-1"}"#,
+        )
+        .expect("the signed-in agent");
+        assert_eq!(agent.claims.sub, "abc");
+        assert_eq!(agent.claims.siret.as_ref().map(|s| s.as_str()), Some("21340126800130"));
+        assert_eq!(agent.acr.as_ref().map(|a| a.as_str()), Some("eidas1-mfa"));
+        assert_eq!((agent.amr.len(), agent.expires_at, agent.csrf_token.as_str()), (2, 1764643200, "t-1"));
+
+        let tokens: SessionTokens =
+            serde_json::from_str(r#"{"id_token":"h.p.s","access_token":"at"}"#).expect("the tokens");
+        assert_eq!((tokens.id_token.as_str(), tokens.refresh_token), ("h.p.s", None));
+        let logout: PendingLogout =
+            serde_json::from_str(r#"{"state":"lo-1","created_at":1764600000}"#).expect("a sign-out's marker");
+        assert_eq!(logout.state, "lo-1");
+    }
+
     #[test]
     fn the_removal_cookie_and_other_cookies_are_left_alone() {
         let removal = "session=; HttpOnly; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT";
