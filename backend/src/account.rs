@@ -13,7 +13,7 @@ use tower_sessions::Session;
 
 /// The profile page (200, never cached: see the API's `no-store`), or `303 /` when signed out.
 pub async fn account(State(app): State<AppState>, session: Session) -> Result<Response, PageError> {
-    let agent = current_agent(&session, &app.settings.policy.level).await?;
+    let agent = current_agent(&session, &app).await?;
     Ok(match agent {
         Some(agent) => Html(pages::account(&agent, app.settings.brand)).into_response(),
         None => Redirect::to("/").into_response(),

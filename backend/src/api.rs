@@ -10,7 +10,7 @@ use tower_sessions::Session;
 
 /// `GET /api/me`: the signed-in agent's claims and session expiry; 401 when signed out.
 pub async fn me(State(app): State<AppState>, session: Session) -> Result<Json<Me>, AppError> {
-    let agent = current_agent(&session, &app.settings.policy.level).await?.ok_or_else(AppError::unauthenticated)?;
+    let agent = current_agent(&session, &app).await?.ok_or_else(AppError::unauthenticated)?;
     Ok(Json(Me {
         claims: agent.claims,
         acr: agent.acr,

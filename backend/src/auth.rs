@@ -21,11 +21,6 @@ use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 use url::Url;
 
-/// Unix seconds now.
-pub fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
-}
-
 /// Accepts only a same-origin absolute path (`/profil?x=1`): no scheme, no host, no `//`, no
 /// backslash, no control character. Anything else becomes `/`.
 pub fn safe_return_to(candidate: Option<&str>) -> Result<String, AppError> {
@@ -138,7 +133,7 @@ pub async fn login(
     };
     let acr = bounded("acr", query.acr.as_deref())?;
     let required = required_level(&app.settings.policy.level, acr)?;
-    let agent = current_agent(&session, &app.settings.policy.level).await.ok().flatten();
+    let agent = current_agent(&session, &app).await.ok().flatten();
     // Step-up: the agent's current level does not satisfy the request, so the provider must
     // authenticate again rather than reuse its session.
     if prompt.is_none()
@@ -147,7 +142,7 @@ pub async fn login(
     {
         prompt = Some("login");
     }
-    let now = now();
+    let now = app.clock.now();
     let params = AuthorizationParams {
         prompt,
         idp_hint,
@@ -271,7 +266,7 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
             "This response does not come from this service's identity provider (iss missing or different). Please sign in again.",
         ));
     }
-    if now() - transaction.created_at >= LOGIN_TTL_SECONDS {
+    if app.clock.now() - transaction.created_at >= LOGIN_TTL_SECONDS {
         return Err(bad(
             "login_expired",
             "Cette connexion a pris trop de temps et a expiré. Reconnectez-vous.",
@@ -301,7 +296,7 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
         return Err(PageError::Page(refusal));
     }
     let tokens = tokens_of(&sign_in);
-    let expires_at = now() + app.settings.session.absolute_hours as i64 * 3600;
+    let expires_at = app.clock.now() + app.settings.session.absolute_hours as i64 * 3600;
     let agent = AgentSession {
         claims: sign_in.claims,
         acr: sign_in.acr,
@@ -322,7 +317,7 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
         session.cycle_id().await?;
         session::put(session, AGENT, &agent).await?;
         session::put(session, TOKENS, &tokens).await?;
-        session.insert(TOUCHED_AT, now()).await
+        session.insert(TOUCHED_AT, app.clock.now()).await
     };
     // Signed in: from now on the session lives until the idle timeout (the login's ten minutes no more).
     session::expire_when_idle(session, &app.settings.session);
@@ -409,9 +404,10 @@ async fn revoke_all(app: &AppState, access_token: &str, refresh_token: Option<&s
 /// ends here. Saves the session when it was last saved [`TOUCH_EVERY_SECONDS`] ago or more, so
 /// that its idle timeout counts from the agent's last activity at the cost of one write per
 /// minute at most.
-pub async fn current_agent(session: &Session, policy: &LevelPolicy) -> Result<Option<AgentSession>, AppError> {
+pub async fn current_agent(session: &Session, app: &AppState) -> Result<Option<AgentSession>, AppError> {
+    let policy = &app.settings.policy.level;
     let agent: Option<AgentSession> = session::get(session, AGENT).await?;
-    let now = now();
+    let now = app.clock.now();
     match agent {
         Some(agent) if agent.expires_at > now && policy.allows(agent.acr.as_ref()) => {
             let touched_at: i64 = session.get(TOUCHED_AT).await.ok().flatten().unwrap_or(0);
@@ -482,9 +478,7 @@ pub async fn logout(
     headers: HeaderMap,
     form: Result<Form<LogoutForm>, FormRejection>,
 ) -> Result<Response, PageError> {
-    let agent = current_agent(&session, &app.settings.policy.level)
-        .await?
-        .ok_or_else(|| logout_refused(AppError::unauthenticated()))?;
+    let agent = current_agent(&session, &app).await?.ok_or_else(|| logout_refused(AppError::unauthenticated()))?;
     let field = form.ok().and_then(|Form(form)| form.csrf_token);
     check_csrf_or_field(&headers, field.as_deref(), &agent).map_err(logout_refused)?;
     let tokens: Option<SessionTokens> = session::get(&session, TOKENS).await?;
@@ -500,7 +494,7 @@ pub async fn logout(
         session.flush().await?;
         return Ok(Redirect::to("/deconnecte?local=1").into_response());
     };
-    session::put(&session, LOGOUT, &PendingLogout { state, created_at: now() }).await?;
+    session::put(&session, LOGOUT, &PendingLogout { state, created_at: app.clock.now() }).await?;
     session::expire_in(&session, LOGOUT_TTL_SECONDS);
     Ok(Redirect::to(url.as_str()).into_response())
 }
@@ -579,13 +573,14 @@ pub struct LogoutCallbackQuery {
 /// happened at `POST /auth/logout`; this only checks `state` against the marker it left (at
 /// most [`LOGOUT_TTL_SECONDS`] old), clears the marker and shows the signed-out page.
 pub async fn logout_callback(
+    State(app): State<AppState>,
     session: Session,
     Query(query): Query<LogoutCallbackQuery>,
 ) -> Result<Response, PageError> {
     let marker: Option<PendingLogout> = session::get(&session, LOGOUT).await?;
     let matches = match (&marker, &query.state) {
         (Some(marker), Some(state)) => {
-            constant_time_eq(&marker.state, state) && now() - marker.created_at < LOGOUT_TTL_SECONDS
+            constant_time_eq(&marker.state, state) && app.clock.now() - marker.created_at < LOGOUT_TTL_SECONDS
         }
         _ => false,
     };

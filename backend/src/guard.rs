@@ -38,10 +38,7 @@ where
             )
         })?;
         let app = AppState::from_ref(state);
-        current_agent(&session, &app.settings.policy.level)
-            .await?
-            .map(SignedInAgent)
-            .ok_or_else(AppError::unauthenticated)
+        current_agent(&session, &app).await?.map(SignedInAgent).ok_or_else(AppError::unauthenticated)
     }
 }
 

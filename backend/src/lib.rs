@@ -59,7 +59,12 @@ impl App {
             .issuer()
             .ok_or_else(|| anyhow::anyhow!("configuration: no issuer (set provider.issuer or a preset)"))?;
         let rp = oidc::RelyingParty::new(&settings, &issuer)?;
-        let state = AppState { settings: Arc::new(settings), rp: Arc::new(rp), metrics: Arc::default() };
+        let state = AppState {
+            settings: Arc::new(settings),
+            rp: Arc::new(rp),
+            metrics: Arc::default(),
+            clock: Default::default(),
+        };
         Ok(App { state, routes: Router::new() })
     }
 

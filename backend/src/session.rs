@@ -32,6 +32,28 @@ pub const LOGIN_TTL_SECONDS: i64 = 600;
 /// holding only the marker expires with it.
 pub const LOGOUT_TTL_SECONDS: i64 = 600;
 
+/// The sessions' clock, in Unix seconds: the system's, which tests move forward
+/// ([`Clock::advance`]) to test the login's and the session's lifetimes without waiting. Clones
+/// share it.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    offset: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl Clock {
+    /// Unix seconds now (the system clock, plus what tests advanced).
+    pub fn now(&self) -> i64 {
+        let system =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        system + self.offset.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Moves this clock (and its clones) `seconds` forward.
+    pub fn advance(&self, seconds: i64) {
+        self.offset.fetch_add(seconds, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// Pending logins by `state`.
 pub type PendingLogins = BTreeMap<String, LoginTransaction>;
 

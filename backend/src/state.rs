@@ -1,6 +1,6 @@
 //! The state every handler shares, and the one helper they all use to make secrets.
 
-use crate::{metrics, oidc, settings::Settings};
+use crate::{metrics, oidc, session::Clock, settings::Settings};
 use std::sync::Arc;
 
 /// State shared by every handler.
@@ -12,6 +12,8 @@ pub struct AppState {
     pub rp: Arc<oidc::RelyingParty>,
     /// Counters for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// The sessions' clock (tests move it).
+    pub clock: Clock,
 }
 
 /// A random URL-safe token of 32 bytes from the OS CSPRNG.

@@ -425,3 +425,31 @@ async fn the_session_cookie_ends_with_the_browser_while_the_server_keeps_the_idl
     ensure!(leaving.session_cookie(&kit).is_none(), "no cookie left: {}", leaving.cookies_for(&kit.url));
     Ok(())
 }
+
+/// A sign-in that takes as long as the login transaction's lifetime is refused at the callback,
+/// and one that takes a little less is not: the backend's clock is moved, not waited for.
+#[tokio::test]
+async fn a_login_transaction_expires_after_its_lifetime() -> anyhow::Result<()> {
+    let ttl = proconnect_bff::session::LOGIN_TTL_SECONDS;
+    let (kit, state) = Kit::start_keeping_state(|_| {}).await?;
+    let browser = Browser::new();
+    let authorize = browser.start_login(&kit, "").await?;
+    let callback = browser.through_provider(&kit, &authorize).await?;
+    state.clock.advance(ttl);
+    let late = browser.get(&callback).await?;
+    ensure!(late.status == 400 && late.body.contains("login_expired"), "{} {}", late.status, late.body);
+    ensure!(browser.me(&kit.url).await?.status == 401, "not signed in");
+
+    let browser = Browser::new();
+    let authorize = browser.start_login(&kit, "").await?;
+    let callback = browser.through_provider(&kit, &authorize).await?;
+    state.clock.advance(ttl - 5);
+    let in_time = browser.get(&callback).await?;
+    ensure!(in_time.status == 303, "{} {}", in_time.status, in_time.body);
+    ensure!(browser.me(&kit.url).await?.status == 200, "signed in");
+
+    // The absolute lifetime counts on the same clock.
+    state.clock.advance(kit.settings.session.absolute_hours as i64 * 3600);
+    ensure!(browser.me(&kit.url).await?.status == 401, "signed out after the absolute lifetime");
+    Ok(())
+}
