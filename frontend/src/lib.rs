@@ -33,13 +33,27 @@ pub fn reveal() {
     }
 }
 
-/// The page shown at `path`; one trailing slash is accepted (`/deconnecte/`), as leptos_router did.
-fn page(path: &str) -> impl IntoView + use<> {
-    match path.strip_suffix('/').filter(|path| !path.is_empty()).unwrap_or(path) {
-        "/" => EitherOf4::A(view! { <pages::Home/> }),
-        "/deconnecte" => EitherOf4::B(view! { <pages::SignedOut/> }),
-        "/erreur" => EitherOf4::C(view! { <pages::ErrorPage/> }),
-        _ => EitherOf4::D(view! { <pages::NotFound/> }),
+/// The kit's pages as a route group another Leptos app mounts in its own layout, inside
+/// [`router::Router`] (with [`config::provide_config`] and [`i18n::provide_language`] above):
+/// the sign-in or profile page at `/`, the signed-out page at `/deconnecte`, the error page at
+/// `/erreur` (one trailing slash accepted), and the host's `fallback` at any other path.
+#[component]
+pub fn KitPages<F, V>(
+    /// What the host shows at a path that is not one of the kit's pages.
+    fallback: F,
+) -> impl IntoView
+where
+    F: Fn() -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    move || {
+        let path = router::path();
+        match path.strip_suffix('/').filter(|path| !path.is_empty()).unwrap_or(&path) {
+            "/" => EitherOf4::A(view! { <pages::Home/> }),
+            "/deconnecte" => EitherOf4::B(view! { <pages::SignedOut/> }),
+            "/erreur" => EitherOf4::C(view! { <pages::ErrorPage/> }),
+            _ => EitherOf4::D(fallback()),
+        }
     }
 }
 
@@ -72,7 +86,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Header/>
             <main id="contenu" class="fr-container fr-py-6w" tabindex="-1">
-                {move || page(&router::path())}
+                <KitPages fallback=|| view! { <pages::NotFound/> }/>
             </main>
             <Footer/>
         </Router>
