@@ -10,9 +10,14 @@ import { basename } from "node:path";
 const here = new URL(".", import.meta.url).pathname;
 process.chdir(here);
 
-execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "--noEmit", "-p", "tsconfig.json"], {
-  stdio: "inherit",
-});
+try {
+  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "--noEmit", "-p", "tsconfig.json"], {
+    stdio: "inherit",
+  });
+} catch {
+  console.error("build.mjs: the type check failed (tsc, above) / la vérification des types a échoué");
+  process.exit(1);
+}
 
 rmSync("dist", { recursive: true, force: true });
 const result = await build({

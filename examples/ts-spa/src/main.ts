@@ -78,7 +78,7 @@ function profile(agent: Me): HTMLElement {
       h("dt", {}, "Niveau d’authentification"),
       h(
         "dd",
-        {},
+        { id: "claim-level" },
         h("span", { class: "fr-badge fr-badge--info", id: "claim-acr" }, level ?? "non communiqué"),
         level ? ` ${LEVELS[level] ?? "niveau inconnu"}` : "",
       ),
