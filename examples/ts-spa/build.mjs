@@ -6,8 +6,9 @@ import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const here = new URL(".", import.meta.url).pathname;
+const here = fileURLToPath(new URL(".", import.meta.url));
 process.chdir(here);
 
 try {
@@ -21,6 +22,7 @@ try {
 
 rmSync("dist", { recursive: true, force: true });
 const result = await build({
+  absWorkingDir: here,
   entryPoints: { app: "src/main.ts", style: "src/style.css" },
   bundle: true,
   minify: true,
