@@ -124,7 +124,10 @@ async fn the_documented_schemas_refuse_what_the_api_never_sends() -> anyhow::Res
     let mut bad_siret = good.clone();
     bad_siret["claims"]["siret"] = json!("123");
     ensure!(validate(&doc, &me, &bad_siret).is_err(), "a malformed SIRET passes");
-    ensure!(validate(&doc, &error, &json!({"error": "x", "message": "m"})).is_err(), "an error without message_fr passes");
+    ensure!(
+        validate(&doc, &error, &json!({"error": "x", "message": "m"})).is_err(),
+        "an error without message_fr passes"
+    );
     Ok(())
 }
 
@@ -174,7 +177,12 @@ async fn every_route_the_backend_declares_is_documented_and_no_other_api_path_an
     let browser = Browser::new();
     for path in ["api", "api/", "api/nope", "api/me/extra", "api/config2"] {
         let answer = browser.get(&kit.at(path)).await?;
-        ensure!(answer.status == 404 && answer.json()?["error"] == "not_found", "/{path}: {} {}", answer.status, answer.body);
+        ensure!(
+            answer.status == 404 && answer.json()?["error"] == "not_found",
+            "/{path}: {} {}",
+            answer.status,
+            answer.body
+        );
         validate(&doc, &json!({"$ref": "#/components/schemas/ApiError"}), &answer.json()?)?;
     }
     Ok(())

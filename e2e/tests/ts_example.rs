@@ -23,10 +23,11 @@ fn the_committed_typescript_types_are_the_ones_the_rust_types_generate() -> anyh
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     if committed != generated {
-        let line = committed.lines().zip(generated.lines()).position(|(a, b)| a != b).map_or_else(
-            || "its length".to_owned(),
-            |index| format!("line {}", index + 1),
-        );
+        let line = committed
+            .lines()
+            .zip(generated.lines())
+            .position(|(a, b)| a != b)
+            .map_or_else(|| "its length".to_owned(), |index| format!("line {}", index + 1));
         bail!(
             "{} differs from the Rust types of proconnect-types (first at {line}): regenerate it with `./x gen-ts` \
              (or {UPDATE}=1 cargo test -p e2e --test ts_example) and commit it.\n\
@@ -65,11 +66,9 @@ async fn walk(kit: &Kit, browser: &Browser) -> anyhow::Result<()> {
     let href = button.attr("href").await?.unwrap_or_default();
     ensure!(href.starts_with("/auth/login"), "the button links to the BFF's /auth/login: {href}");
     let page = browser
-        .js(
-            "return { script: [...document.scripts].map(s => s.getAttribute('src')).join(' '),
+        .js("return { script: [...document.scripts].map(s => s.getAttribute('src')).join(' '),
                       font: getComputedStyle(document.body).fontFamily,
-                      wasm: [...document.querySelectorAll('link, script')].some(e => /wasm/.test(e.outerHTML)) }",
-        )
+                      wasm: [...document.querySelectorAll('link, script')].some(e => /wasm/.test(e.outerHTML)) }")
         .await?;
     ensure!(page["script"].as_str().is_some_and(|s| s.starts_with("/app-")), "the example's bundle: {page}");
     ensure!(page["wasm"] == false, "no Wasm on the example's page: {page}");
@@ -90,7 +89,10 @@ async fn walk(kit: &Kit, browser: &Browser) -> anyhow::Result<()> {
     // The form carries the session's anti-forgery token, as /api/me gives it.
     let field = browser.js("return document.querySelector('form input[name=csrf_token]').value").await?;
     let token = browser.js("return fetch('/api/me').then(r => r.json()).then(me => me.csrf_token)").await?;
-    ensure!(field.as_str().is_some_and(|f| !f.is_empty()) && field == token, "csrf_token field {field}, /api/me {token}");
+    ensure!(
+        field.as_str().is_some_and(|f| !f.is_empty()) && field == token,
+        "csrf_token field {field}, /api/me {token}"
+    );
     browser.screenshot("ts-example-profile").await?;
 
     // Sign out: a form navigation through the provider's session/end, back signed out.
