@@ -4,7 +4,9 @@
 
 use anyhow::{Context, bail, ensure};
 use e2e::{Browser, Kit, workspace_root};
+use proconnect_bff::settings::SessionStoreSettings;
 use std::path::PathBuf;
+use testkit::RedisServer;
 
 /// What `./x gen-ts` sets to rewrite the committed declarations instead of comparing them.
 const UPDATE: &str = "UPDATE_TS_TYPES";
@@ -39,8 +41,8 @@ fn the_committed_typescript_types_are_the_ones_the_rust_types_generate() -> anyh
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_typescript_example_signs_an_agent_in_and_out_through_the_bff() -> anyhow::Result<()> {
+/// The built example, or an error saying how to build it.
+fn built_example() -> anyhow::Result<PathBuf> {
     let dist = example_dir().join("dist");
     if !dist.join("index.html").exists() {
         bail!(
@@ -48,6 +50,12 @@ async fn the_typescript_example_signs_an_agent_in_and_out_through_the_bff() -> a
              L’exemple TypeScript n’est pas construit : lancez d’abord `./x build-examples` (ou `./x test`)."
         );
     }
+    Ok(dist)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typescript_example_signs_an_agent_in_and_out_through_the_bff() -> anyhow::Result<()> {
+    let dist = built_example()?;
     let kit = Kit::start_configured(|settings| settings.spa_dir = dist).await?;
     let browser = Browser::start().await?;
     let result = walk(&kit, &browser).await;
@@ -104,4 +112,37 @@ async fn walk(kit: &Kit, browser: &Browser) -> anyhow::Result<()> {
     let me = browser.js("return fetch('/api/me').then(r => r.status)").await?;
     assert_eq!(me, 401, "signed out");
     Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typescript_example_shows_an_api_error_in_french() -> anyhow::Result<()> {
+    let dist = built_example()?;
+    let mut redis = RedisServer::start()?;
+    let kit = Kit::start_configured(|settings| {
+        settings.spa_dir = dist;
+        settings.session.store = SessionStoreSettings::Redis { url: redis.url() };
+    })
+    .await?;
+    let browser = Browser::start().await?;
+    let result = async {
+        browser.sign_in_as(&kit, "test@fia1.fr", "123").await?;
+        browser.wait("#profile").await?;
+        // The session store goes down: /api/me answers a 503 `ApiError`, which the page shows
+        // in French (its `message_fr`), not as the signed-out page.
+        redis.stop();
+        browser.client.refresh().await?;
+        let alert = browser.text("#api-error").await?;
+        let error = browser.js("return fetch('/api/me').then(r => r.json())").await?;
+        ensure!(error["error"] == "session_store_unavailable", "/api/me during the outage: {error}");
+        let french = error["message_fr"].as_str().context("message_fr")?;
+        ensure!(alert.contains(french), "the alert shows message_fr `{french}`: {alert}");
+        ensure!(!alert.contains(error["message"].as_str().unwrap_or("?")), "not the English message: {alert}");
+        browser.wait("#retry").await?;
+        let button = browser.js("return document.getElementById('connect-button') === null").await?;
+        ensure!(button == true, "no sign-in button while the service fails");
+        browser.screenshot("ts-example-error").await?;
+        Ok(())
+    }
+    .await;
+    browser.finish(result, "ts-example-error").await
 }

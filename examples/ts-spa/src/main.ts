@@ -121,11 +121,15 @@ async function start(root: HTMLElement): Promise<void> {
   if (!settings.ok) page.push(errorAlert(settings.error, undefined));
   if (agent.ok) {
     page.push(profile(agent.value));
-  } else {
-    // 401 `unauthenticated` is the ordinary signed-out state; anything else is an error.
-    if (agent.status !== 401) page.push(errorAlert(agent.error, support));
+  } else if (agent.status === 401) {
+    // `unauthenticated`: the ordinary signed-out state.
     if (location.pathname === "/deconnecte") page.push(signedOutNotice());
     page.push(h("h1", {}, "Connexion"), connectButton(brand));
+  } else {
+    page.push(
+      errorAlert(agent.error, support),
+      h("a", { class: "fr-btn", id: "retry", href: location.pathname }, "Réessayer"),
+    );
   }
   root.replaceChildren(...page);
 }
