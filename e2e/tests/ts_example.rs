@@ -1,6 +1,7 @@
 //! The TypeScript example (examples/ts-spa: no Rust in the browser) against the real BFF: its
 //! types are the ones the Rust types generate, and in headless Chromium it signs an agent in
-//! through the simulator, shows them from `/api/me`, and signs out through its form.
+//! through the simulator, shows them from `/api/me` (no serious axe-core violation), signs out
+//! through its form, and shows an API error in French.
 
 use anyhow::{Context, bail, ensure};
 use e2e::{Browser, Kit, workspace_root};
@@ -81,6 +82,9 @@ async fn walk(kit: &Kit, browser: &Browser) -> anyhow::Result<()> {
     ensure!(page["script"].as_str().is_some_and(|s| s.starts_with("/app-")), "the example's bundle: {page}");
     ensure!(page["wasm"] == false, "no Wasm on the example's page: {page}");
     ensure!(page["font"].as_str().is_some_and(|f| f.contains("Marianne")), "the DSFR stylesheet applies: {page}");
+    let violations = browser.serious_accessibility_violations().await?;
+    ensure!(violations.is_empty(), "axe-core on the home page: {violations:?}");
+    browser.screenshot("ts-example-home").await?;
 
     // The simulator's mire and FI, back on the example signed in.
     browser.sign_in_as(kit, "test@fia1.fr", "123").await?;
@@ -101,6 +105,8 @@ async fn walk(kit: &Kit, browser: &Browser) -> anyhow::Result<()> {
         field.as_str().is_some_and(|f| !f.is_empty()) && field == token,
         "csrf_token field {field}, /api/me {token}"
     );
+    let violations = browser.serious_accessibility_violations().await?;
+    ensure!(violations.is_empty(), "axe-core on the profile: {violations:?}");
     browser.screenshot("ts-example-profile").await?;
 
     // Sign out: a form navigation through the provider's session/end, back signed out.
