@@ -2,7 +2,8 @@
 //! operation exists and answers one of its documented statuses with a documented media type
 //! (so the SPA's `index.html` fallback cannot pass for a route); every route the backend's
 //! sources declare is documented, and any other path under `/api/` is a JSON 404; the real
-//! `/api/me`, `/api/config` and errors, signed in and out, validate against the documented schemas.
+//! `/api/me`, `/api/config` and errors, signed in and out, validate against the documented schemas;
+//! the documented query parameters and form fields are the fields the handlers read.
 
 mod common;
 
@@ -185,5 +186,51 @@ async fn every_route_the_backend_declares_is_documented_and_no_other_api_path_an
         );
         validate(&doc, &json!({"$ref": "#/components/schemas/ApiError"}), &answer.json()?)?;
     }
+    Ok(())
+}
+
+/// The field names of `pub struct <name> { … }` in `source`.
+fn struct_fields(source: &str, name: &str) -> anyhow::Result<Vec<String>> {
+    let start =
+        source.find(&format!("pub struct {name} {{")).with_context(|| format!("struct {name} in src/auth.rs"))?;
+    let body = &source[start..];
+    let body = &body[body.find('{').unwrap_or(0) + 1..body.find("\n}").context("the struct ends")?];
+    Ok(body
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.starts_with("//") && !line.starts_with('#'))
+        .filter_map(|line| line.trim_start_matches("pub ").split_once(':').map(|(field, _)| field.trim().to_owned()))
+        .collect())
+}
+
+#[test]
+fn the_documented_parameters_are_the_fields_the_handlers_read() -> anyhow::Result<()> {
+    let doc = openapi()?;
+    let source = std::fs::read_to_string(manifest_dir().join("src/auth.rs"))?;
+    for (name, path, method) in [
+        ("LoginQuery", "/auth/login", "get"),
+        ("CallbackQuery", "/auth/callback", "get"),
+        ("LogoutCallbackQuery", "/auth/logout/callback", "get"),
+    ] {
+        let mut read = struct_fields(&source, name)?;
+        let mut documented: Vec<String> = doc["paths"][path][method]["parameters"]
+            .as_array()
+            .context("parameters")?
+            .iter()
+            .filter(|p| p["in"] == "query")
+            .filter_map(|p| p["name"].as_str().map(str::to_owned))
+            .collect();
+        read.sort();
+        documented.sort();
+        ensure!(
+            read == documented,
+            "{path}: the handler reads {read:?} ({name}), openapi.json documents {documented:?}"
+        );
+    }
+    let form = struct_fields(&source, "LogoutForm")?;
+    let schema =
+        &doc["paths"]["/auth/logout"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"];
+    let documented: Vec<String> = schema["properties"].as_object().context("form fields")?.keys().cloned().collect();
+    ensure!(form == documented, "POST /auth/logout: the form has {form:?}, openapi.json documents {documented:?}");
     Ok(())
 }
