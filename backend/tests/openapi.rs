@@ -21,6 +21,11 @@ fn openapi() -> anyhow::Result<Value> {
     let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
     let doc: Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
     ensure!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1.")), "OpenAPI 3.1: {}", doc["openapi"]);
+    ensure!(
+        doc["info"]["version"] == env!("CARGO_PKG_VERSION"),
+        "info.version is the crate's: {}",
+        doc["info"]["version"]
+    );
     Ok(doc)
 }
 
