@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /api/me`: the signed-in agent. Never holds a token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Me {
     /// The agent's claims.
     pub claims: AgentClaims,
@@ -13,6 +14,7 @@ pub struct Me {
     /// Authentication methods from the ID token.
     pub amr: Vec<Amr>,
     /// When the session ends at the latest (Unix seconds).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub expires_at: i64,
     /// The brand the kit is configured with.
     pub brand: Brand,
@@ -23,6 +25,7 @@ pub struct Me {
 
 /// `GET /api/config`: what the SPA needs before sign-in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields))]
 pub struct PublicConfig {
     /// Which button to show.
     pub brand: Brand,
@@ -33,6 +36,7 @@ pub struct PublicConfig {
 
 /// Every error the backend answers with, as JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields))]
 pub struct ApiError {
     /// A stable machine-readable name (`unauthenticated`, `csrf`, `insufficient_level`…).
     pub error: String,

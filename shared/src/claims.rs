@@ -8,10 +8,12 @@ use std::fmt;
 
 /// A SIRET: exactly 14 ASCII digits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Siret(String);
 
 /// A SIREN: exactly 9 ASCII digits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Siren(String);
 
 /// A SIRET or SIREN that is not the right number of digits.
@@ -85,6 +87,7 @@ impl<'de> Deserialize<'de> for Siren {
 /// The agent's identity as the FS sees it, built from the userinfo claims. Absent claims are
 /// left out of its JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields))]
 pub struct AgentClaims {
     /// Opaque subject, stable per (identity provider, service): the key to reconcile an agent
     /// with a local account.
@@ -135,9 +138,11 @@ pub struct AgentClaims {
     pub idp_acr: Option<String>,
     /// Whether the agent belongs to a public organisation (ProConnect; empty when not granted).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
     pub roles: Vec<Role>,
     /// Service-specific object (`{}` when empty).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional = nullable, type = "unknown"))]
     pub custom: Option<Value>,
 }
 

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which brand the sign-in button and pages show. Same protocol for both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Brand {
     /// The legacy brand, with its 2024 visual checklist.

@@ -13,6 +13,8 @@ pub mod request;
 pub mod roles;
 pub mod scope;
 pub mod signing;
+#[cfg(feature = "ts")]
+pub mod typescript;
 mod wire;
 
 pub use api::{ApiError, CSRF_HEADER, Me, PublicConfig};

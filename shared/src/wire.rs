@@ -51,6 +51,29 @@ macro_rules! wire_strings {
             }
         }
 
+        /// In TypeScript: the values this crate names, or any other string (kept as received).
+        #[cfg(feature = "ts")]
+        impl ts_rs::TS for $name {
+            type WithoutGenerics = Self;
+            type OptionInnerType = Self;
+            fn name(_: &ts_rs::Config) -> String {
+                stringify!($name).to_owned()
+            }
+            fn decl(cfg: &ts_rs::Config) -> String {
+                format!("type {} = {};", Self::name(cfg), Self::inline(cfg))
+            }
+            fn decl_concrete(cfg: &ts_rs::Config) -> String {
+                Self::decl(cfg)
+            }
+            fn inline(_: &ts_rs::Config) -> String {
+                // `string & {}` keeps the named values for editors' completion.
+                concat!($("\"", $wire, "\" | ",)+ "(string & {})").to_owned()
+            }
+            fn output_path() -> Option<std::path::PathBuf> {
+                Some(concat!(stringify!($name), ".ts").into())
+            }
+        }
+
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 Ok($name::parse(&<String as serde::Deserialize>::deserialize(d)?))
