@@ -499,7 +499,9 @@ impl Settings {
     /// The public URL of a BFF route (under `paths.base`).
     fn public_url_of(&self, route: &str) -> Url {
         let relative = self.paths.route(route);
-        self.public_url.join(relative.trim_start_matches('/')).expect("public_url is a base URL and paths are validated")
+        self.public_url
+            .join(relative.trim_start_matches('/'))
+            .expect("public_url is a base URL and paths are validated")
     }
 
     /// Whether cookies must be `Secure` (everything but plain-http loopback).

@@ -57,7 +57,10 @@ fn host(bff: Bff) -> Router {
 
 /// The host on loopback with the simulator, the BFF under `base` and the settings `configure`
 /// adjusts. The kit's own server is a stand-in: the returned task serves the host.
-async fn start(base: &str, configure: impl FnOnce(&mut Settings)) -> anyhow::Result<(Kit, tokio::task::JoinHandle<()>)> {
+async fn start(
+    base: &str,
+    configure: impl FnOnce(&mut Settings),
+) -> anyhow::Result<(Kit, tokio::task::JoinHandle<()>)> {
     let (listener, addr, spa, mut settings) = loopback_settings().await?;
     settings.paths.base = base.into();
     configure(&mut settings);
@@ -81,7 +84,13 @@ async fn sign_in(kit: &Kit, browser: &Browser) -> anyhow::Result<()> {
     let callback = browser.through_provider(kit, &authorize).await?;
     ensure!(callback.starts_with(&kit.at("compte/auth/callback?")), "{callback}");
     let done = browser.get(&callback).await?;
-    ensure!(done.status == 303 && done.location.as_deref() == Some("/"), "{} {:?} {}", done.status, done.location, done.body);
+    ensure!(
+        done.status == 303 && done.location.as_deref() == Some("/"),
+        "{} {:?} {}",
+        done.status,
+        done.location,
+        done.body
+    );
     Ok(())
 }
 
@@ -94,7 +103,12 @@ async fn a_sign_in_under_a_base_path_serves_the_hosts_routes_with_the_agent() ->
     let list_out = browser.get(&kit.at("dossiers")).await?;
     list_out.expect_error(401, "unauthenticated")?;
     let nobody = browser.get(&kit.at("qui")).await?;
-    ensure!(nobody.status == 200 && nobody.body == "nobody", "MaybeAgent signed out: {} {}", nobody.status, nobody.body);
+    ensure!(
+        nobody.status == 200 && nobody.body == "nobody",
+        "MaybeAgent signed out: {} {}",
+        nobody.status,
+        nobody.body
+    );
     ensure!(browser.me(&kit.at("compte/")).await?.status == 401);
 
     sign_in(&kit, &browser).await?;
@@ -145,7 +159,12 @@ async fn the_hosts_mutations_need_the_anti_forgery_token() -> anyhow::Result<()>
 
     let token = browser.csrf_token(&kit.at("compte/")).await?;
     let accepted = post(Some(token)).await?;
-    ensure!(accepted.status == 201 && accepted.body.starts_with("created by "), "{} {}", accepted.status, accepted.body);
+    ensure!(
+        accepted.status == 201 && accepted.body.starts_with("created by "),
+        "{} {}",
+        accepted.status,
+        accepted.body
+    );
     // GET needs no token.
     ensure!(browser.get(&kit.at("dossiers")).await?.status == 200);
     Ok(())
@@ -157,7 +176,12 @@ async fn the_host_keeps_its_fallback_and_its_paths() -> anyhow::Result<()> {
     let browser = Browser::new();
     for path in ["nowhere", "api/me", "api/anything", "healthz", "metrics", "auth/login", "index.html"] {
         let answer = browser.get(&kit.at(path)).await?;
-        ensure!(answer.status == 404 && answer.body == "the host's fallback", "/{path}: {} {}", answer.status, answer.body);
+        ensure!(
+            answer.status == 404 && answer.body == "the host's fallback",
+            "/{path}: {} {}",
+            answer.status,
+            answer.body
+        );
     }
     // The BFF's JSON 404 only under its own prefix.
     browser.get(&kit.at("compte/api/nothing")).await?.expect_error(404, "not_found")?;
@@ -192,7 +216,12 @@ async fn the_destinations_are_the_hosts_choice() -> anyhow::Result<()> {
     let done = browser.get(&callback).await?;
     ensure!(done.status == 303 && done.location.as_deref() == Some("/accueil"), "{:?}", done.location);
     let replayed = browser.get(&callback).await?;
-    ensure!(replayed.status == 400 && replayed.body.contains("href=\"/accueil\""), "{} {}", replayed.status, replayed.body);
+    ensure!(
+        replayed.status == 400 && replayed.body.contains("href=\"/accueil\""),
+        "{} {}",
+        replayed.status,
+        replayed.body
+    );
 
     // Signed out through the provider: the signed-out page.
     let signed_out = browser.sign_out(&kit.at("compte/")).await?;
