@@ -27,7 +27,7 @@ pub struct SignedInAgent(pub AgentSession);
 pub struct MaybeAgent(pub Option<AgentSession>);
 
 /// The BFF's state and the session of this request, from the extensions the BFF's layer sets.
-pub fn bff_of(parts: &Parts) -> Result<(AppState, Session), AppError> {
+pub(crate) fn bff_of(parts: &Parts) -> Result<(AppState, Session), AppError> {
     let state = parts.extensions.get::<AppState>().cloned();
     let session = parts.extensions.get::<Session>().cloned();
     state.zip(session).ok_or_else(|| {
@@ -43,7 +43,7 @@ pub fn bff_of(parts: &Parts) -> Result<(AppState, Session), AppError> {
 }
 
 /// The agent of a request under the BFF's layer, if signed in.
-pub async fn agent_of(parts: &Parts) -> Result<Option<AgentSession>, AppError> {
+pub(crate) async fn agent_of(parts: &Parts) -> Result<Option<AgentSession>, AppError> {
     let (app, session) = bff_of(parts)?;
     current_agent(&session, &app.settings.policy.level).await
 }
