@@ -89,8 +89,8 @@ impl Level for CertificationDirigeant {
 /// The signed-in agent, at a level `L` accepts. Otherwise 401 when signed out, or 403
 /// `insufficient_level` whose `step_up` is where the SPA sends the browser to sign in again at
 /// that level, keeping the session (the SPA appends `&return_to=<its current path>`; the URL is
-/// under `paths.base`). `L` must
-/// lie within the service's `policy.level` (`/auth/login` refuses a step-up below it).
+/// under `paths.base`). `L` must lie within the service's `policy.level` (`/auth/login` refuses
+/// a step-up below it).
 pub struct RequireLevel<L: Level>(pub AgentSession, pub PhantomData<L>);
 
 impl<L: Level> RequireLevel<L> {
