@@ -1,4 +1,5 @@
-//! Sign-in and sign-out: `/auth/login`, `/auth/callback`, `/auth/logout`, `/auth/logout/callback`.
+//! Sign-in and sign-out: `/auth/login`, `/auth/callback`, `/auth/logout`, `/auth/logout/callback`
+//! (under `paths.base`).
 
 use crate::error::{AppError, PageError};
 use crate::oidc::{Authorization, AuthorizationParams, SignIn};
@@ -22,7 +23,7 @@ use tower_sessions::Session;
 use url::Url;
 
 /// Accepts only a same-origin absolute path (`/profil?x=1`): no scheme, no host, no `//`, no
-/// backslash, no control character. Anything else becomes `/`.
+/// backslash, no control character; refuses anything else. None or empty is `/`.
 pub fn safe_return_to(candidate: Option<&str>) -> Result<String, AppError> {
     let Some(path) = candidate.filter(|p| !p.is_empty()) else {
         return Ok("/".into());
@@ -100,7 +101,10 @@ pub async fn login(
     session: Session,
     Query(query): Query<LoginQuery>,
 ) -> Result<Response, PageError> {
-    let return_to = safe_return_to(query.return_to.as_deref())?;
+    let return_to = match query.return_to.as_deref().filter(|r| !r.is_empty()) {
+        None => app.settings.paths.home.clone(),
+        given => safe_return_to(given)?,
+    };
     let mut prompt = match query.prompt.as_deref().filter(|p| !p.is_empty()) {
         None => None,
         Some(p) if p.len() <= 64 && is_valid_prompt(p, &PROMPTS) => Some(p),
@@ -279,7 +283,8 @@ async fn complete_sign_in(app: &AppState, session: &Session, query: CallbackQuer
         tracing::info!(error = error.name(), description = ?query.error_description.as_deref().map(|d| d.chars().take(200).collect::<String>()), "provider returned an error");
         if error.is_users_choice() {
             app.metrics.sign_in_failed(error.name());
-            return Ok(Completed::Other(Redirect::to(&format!("/?notice={}", error.name())).into_response()));
+            let notice = format!("{}?notice={}", app.settings.paths.notice, encode(error.name()));
+            return Ok(Completed::Other(Redirect::to(&notice).into_response()));
         }
         return Err(callback_error_page(&error, app.settings.brand).into());
     }
@@ -361,8 +366,12 @@ fn check_policy(app: &AppState, asked: &LevelPolicy, sign_in: &SignIn, return_to
     let acr = sign_in.acr.as_ref();
     if let Some(required) = [asked, &app.settings.policy.level].into_iter().find(|policy| !policy.allows(acr)) {
         tracing::warn!(reason = "insufficient_level", acr = ?sign_in.acr.as_ref().map(Acr::as_str), required = %required, "sign-in refused");
-        let retry =
-            format!("/auth/login?acr={}&prompt=login&return_to={}", encode(&required.to_string()), encode(return_to));
+        let retry = format!(
+            "{}?acr={}&prompt=login&return_to={}",
+            app.settings.paths.route("/auth/login"),
+            encode(&required.to_string()),
+            encode(return_to)
+        );
         return Err(Box::new(Page::insufficient_level(required, sign_in.acr.as_ref(), app.settings.brand, retry)));
     }
     let roles = &app.settings.policy.roles;
@@ -470,7 +479,7 @@ pub struct LogoutForm {
 /// removed, a new session id), revokes the tokens at the provider (awaited at most
 /// [`PROVIDER_AT_LOGOUT`], then logged and given up), and answers `303 See Other` to the
 /// provider's `session/end` (keeping only a [`PendingLogout`] for ten minutes), or to
-/// `/deconnecte?local=1` when the provider cannot be reached. No answer a script can read
+/// `paths.signed_out` (`/deconnecte`) with `?local=1` when the provider cannot be reached. No answer a script can read
 /// carries a token: the ID token only travels in that redirect's `Location`.
 pub async fn logout(
     State(app): State<AppState>,
@@ -492,7 +501,7 @@ pub async fn logout(
     tracing::info!(sub = %agent.claims.sub, "signed out");
     let Some(url) = end_session else {
         session.flush().await?;
-        return Ok(Redirect::to("/deconnecte?local=1").into_response());
+        return Ok(Redirect::to(&format!("{}?local=1", app.settings.paths.signed_out)).into_response());
     };
     session::put(&session, LOGOUT, &PendingLogout { state, created_at: app.clock.now() }).await?;
     session::expire_in(&session, LOGOUT_TTL_SECONDS);
@@ -571,7 +580,8 @@ pub struct LogoutCallbackQuery {
 
 /// `GET /auth/logout/callback`: the provider's return after `session/end`. The sign-out itself
 /// happened at `POST /auth/logout`; this only checks `state` against the marker it left (at
-/// most [`LOGOUT_TTL_SECONDS`] old), clears the marker and shows the signed-out page.
+/// most [`LOGOUT_TTL_SECONDS`] old), clears the marker and redirects to the signed-out page
+/// (`paths.signed_out`).
 pub async fn logout_callback(
     State(app): State<AppState>,
     session: Session,
@@ -606,7 +616,7 @@ pub async fn logout_callback(
             session.flush().await?;
         }
     }
-    Ok(Redirect::to("/deconnecte").into_response())
+    Ok(Redirect::to(&app.settings.paths.signed_out).into_response())
 }
 
 #[cfg(test)]

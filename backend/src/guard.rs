@@ -1,15 +1,18 @@
-//! Extractors for handlers — the BFF's own and those of an application that embeds it (added with
-//! [`App::with_routes`](crate::App::with_routes)): the signed-in agent, and the same agent at a
-//! required level (`RequireLevel<TwoFactor>`).
+//! Extractors for handlers — the BFF's own and those of an application that embeds it: the
+//! signed-in agent ([`SignedInAgent`]), maybe one ([`MaybeAgent`]), and the agent at a required
+//! level (`RequireLevel<TwoFactor>`).
 //!
-//! They do not check the anti-forgery header: a state-changing handler also calls
-//! [`check_csrf`](crate::auth::check_csrf) with the agent.
+//! They work whatever the router's state type is: they read the session and the BFF's
+//! [`AppState`] from the request's extensions, which the BFF's layer
+//! ([`Bff::layer`](crate::Bff::layer)) puts there. On a route outside that layer they answer a
+//! 500 that says so. They do not check the anti-forgery header: put the state-changing routes
+//! under [`CsrfLayer`](crate::csrf::CsrfLayer).
 
 use crate::auth::current_agent;
 use crate::error::AppError;
 use crate::session::AgentSession;
 use crate::state::AppState;
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use proconnect_types::LevelPolicy;
@@ -20,25 +23,44 @@ use tower_sessions::Session;
 /// out.
 pub struct SignedInAgent(pub AgentSession);
 
-impl<S: Send + Sync> FromRequestParts<S> for SignedInAgent
-where
-    AppState: FromRef<S>,
-{
+/// The signed-in agent if there is one: `MaybeAgent(None)` when signed out, never a 401.
+pub struct MaybeAgent(pub Option<AgentSession>);
+
+/// The BFF's state and the session of this request, from the extensions the BFF's layer sets.
+pub(crate) fn bff_of(parts: &Parts) -> Result<(AppState, Session), AppError> {
+    let state = parts.extensions.get::<AppState>().cloned();
+    let session = parts.extensions.get::<Session>().cloned();
+    state.zip(session).ok_or_else(|| {
+        // A route outside the BFF's layer: a wiring mistake, not an outage.
+        tracing::error!("no BFF layer on this route: apply Bff::layer over it");
+        AppError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "no_session_layer",
+            "Erreur interne : cette route n’a pas de session (la couche du BFF manque).",
+            "Internal error: this route has no session (the BFF's layer is missing).",
+        )
+    })
+}
+
+/// The agent of a request under the BFF's layer, if signed in.
+pub(crate) async fn agent_of(parts: &Parts) -> Result<Option<AgentSession>, AppError> {
+    let (app, session) = bff_of(parts)?;
+    current_agent(&session, &app).await
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeAgent {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let session = Session::from_request_parts(parts, state).await.map_err(|(_, e)| {
-            // A route outside the session layer: a wiring mistake, not an outage.
-            tracing::error!(error = e, "no session on this route: add it with App::with_routes");
-            AppError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "no_session_layer",
-                "Erreur interne : cette route n’a pas de session.",
-                "Internal error: this route has no session.",
-            )
-        })?;
-        let app = AppState::from_ref(state);
-        current_agent(&session, &app).await?.map(SignedInAgent).ok_or_else(AppError::unauthenticated)
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        agent_of(parts).await.map(MaybeAgent)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedInAgent {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        agent_of(parts).await?.map(SignedInAgent).ok_or_else(AppError::unauthenticated)
     }
 }
 
@@ -66,8 +88,9 @@ impl Level for CertificationDirigeant {
 
 /// The signed-in agent, at a level `L` accepts. Otherwise 401 when signed out, or 403
 /// `insufficient_level` whose `step_up` is where the SPA sends the browser to sign in again at
-/// that level, keeping the session (the SPA appends `&return_to=<its current path>`). `L` must
-/// lie within the service's `policy.level` (`/auth/login` refuses a step-up below it).
+/// that level, keeping the session (the SPA appends `&return_to=<its current path>`; the URL is
+/// under `paths.base`). `L` must lie within the service's `policy.level` (`/auth/login` refuses
+/// a step-up below it).
 pub struct RequireLevel<L: Level>(pub AgentSession, pub PhantomData<L>);
 
 impl<L: Level> RequireLevel<L> {
@@ -77,10 +100,7 @@ impl<L: Level> RequireLevel<L> {
     }
 }
 
-impl<L: Level, S: Send + Sync> FromRequestParts<S> for RequireLevel<L>
-where
-    AppState: FromRef<S>,
-{
+impl<L: Level, S: Send + Sync> FromRequestParts<S> for RequireLevel<L> {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
@@ -96,7 +116,8 @@ where
             format!("Cette action exige {fr} : reconnectez-vous à ce niveau."),
             format!("This action requires {en}: sign in again at that level."),
         );
-        error.step_up = Some(format!("/auth/login?acr={}", crate::auth::encode(&policy.to_string())));
+        let login = bff_of(parts)?.0.settings.paths.route("/auth/login");
+        error.step_up = Some(format!("{login}?acr={}", crate::auth::encode(&policy.to_string())));
         Err(error)
     }
 }

@@ -1,9 +1,15 @@
 //! The ProConnect (formerly AgentConnect) backend-for-frontend. It alone holds the `client_secret` and the tokens;
 //! the SPA only ever sees a session cookie and the JSON of [`proconnect_types`].
 //!
-//! [`App::router`] returns an axum [`Router`] another application can nest or merge; the
-//! `proconnect-bff` binary (package `proconnect-bff-server`) serves it with the SPA (and, for the
-//! demo, the simulator).
+//! Two ways to use it:
+//! - the whole service in one call: [`App::router`] (`/auth/*`, `/api/*`, `/compte`, the ops
+//!   routes and the SPA, under the BFF's layer), which the `proconnect-bff` binary (package
+//!   `proconnect-bff-server`) serves;
+//! - embedded in an existing axum application: [`App::build`] gives a [`Bff`] whose `router` the
+//!   application merges next to its own routes (under `paths.base`, e.g. `/compte/auth/login`),
+//!   whose `layer` it applies over everything (so its handlers can take
+//!   [`guard::SignedInAgent`], [`guard::MaybeAgent`], [`guard::RequireLevel`], and its mutations
+//!   sit under [`csrf::CsrfLayer`]), and whose `ops` router and [`Bff::spa`] it mounts if it wants.
 //!
 //! Features: `sqlite` and `redis` add those session stores (memory is always there).
 
@@ -12,8 +18,10 @@ pub mod api;
 pub mod auth;
 pub mod client_ip;
 pub mod crypto;
+pub mod csrf;
 pub mod error;
 pub mod guard;
+pub mod layer;
 #[cfg(test)]
 mod layering;
 pub mod memory_store;
@@ -32,11 +40,10 @@ pub mod sqlite_store;
 pub mod state;
 pub mod tls;
 
+pub use layer::BffLayer;
 pub use state::{AppState, random_token};
 
 use axum::Router;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use settings::{SessionStoreSettings, Settings};
 use std::sync::Arc;
@@ -44,10 +51,56 @@ use tower_sessions::SessionStore;
 #[cfg(feature = "redis")]
 use tower_sessions_redis_store::fred::prelude as redis;
 
-/// The backend, ready to be served or nested.
+/// The backend, ready to be served or embedded.
 pub struct App {
     state: AppState,
     routes: Router<AppState>,
+}
+
+/// The BFF's parts, for an application that embeds it ([`App::build`]).
+///
+/// ```ignore
+/// let bff = App::new(settings)?.build().await?;
+/// let app = Router::new()
+///     .route("/dossiers", get(list).post(create))
+///     .route_layer(CsrfLayer)
+///     .merge(bff.router)          // already under paths.base: merge, do not nest
+///     .merge(bff.ops)             // or serve it on another listener
+///     .fallback(your_fallback)    // or .merge(bff.spa())
+///     .layer(bff.layer);
+/// ```
+pub struct Bff {
+    /// `/auth/login`, `/auth/callback`, `/auth/logout`, `/auth/logout/callback`, `/api/me`,
+    /// `/api/config`, `/compte` and a JSON 404 for any other `/api/…`, all under `paths.base`
+    /// (plus the routes given to [`App::with_routes`]). No fallback: merge it (it already
+    /// carries its prefix, which the redirect URIs follow).
+    pub router: Router,
+    /// The session, the BFF's state, error pages' support contact and the security headers:
+    /// apply it over the whole application ([`BffLayer`]).
+    pub layer: BffLayer,
+    /// `/healthz`, `/readyz` and `/metrics`, to mount where the application wants (they read no
+    /// session).
+    pub ops: Router,
+    /// The shared state (settings, relying party, metrics).
+    pub state: AppState,
+}
+
+impl Bff {
+    /// The SPA of `spa_dir` (Trunk's `dist`), with a fallback serving its `index.html` for
+    /// client-side routes: merge it only if the application has no fallback of its own.
+    pub fn spa(&self) -> Router {
+        spa::router(&self.state.settings.spa_dir)
+    }
+
+    /// Everything on one listener, as [`App::routers`] returns it.
+    fn into_routers(self) -> Routers {
+        let spa = self.spa();
+        let (here, ops) = match self.state.settings.ops_listen {
+            None => (self.ops, None),
+            Some(_) => (ops::elsewhere().with_state(self.state.clone()), Some(self.ops)),
+        };
+        Routers { public: self.router.merge(here).merge(spa).layer(self.layer), ops }
+    }
 }
 
 impl App {
@@ -68,8 +121,8 @@ impl App {
         Ok(App { state, routes: Router::new() })
     }
 
-    /// Adds routes of the embedding application under the BFF's session and security layers,
-    /// so that their handlers can use [`guard::SignedInAgent`] and [`guard::RequireLevel`].
+    /// Adds routes of the embedding application to the BFF's router (not prefixed), under its
+    /// layer. Merging them next to [`Bff::router`] under [`Bff::layer`] does the same.
     pub fn with_routes(mut self, routes: Router<AppState>) -> Self {
         self.routes = self.routes.merge(routes);
         self
@@ -80,24 +133,30 @@ impl App {
         &self.state
     }
 
-    /// `/auth/*`, `/api/*`, `/healthz`, `/readyz`, `/metrics`, and the SPA, with the session
-    /// layer over the configured store and the security headers. When `ops_listen` is set,
-    /// `/healthz`, `/readyz` and `/metrics` answer 404 here: serve [`App::routers`]'s `ops` on it.
+    /// The whole service: `/auth/*`, `/api/*`, `/compte` (under `paths.base`), `/healthz`,
+    /// `/readyz`, `/metrics` and the SPA as fallback, under the BFF's layer over the configured
+    /// store. When `ops_listen` is set, `/healthz`, `/readyz` and `/metrics` answer 404 here:
+    /// serve [`App::routers`]'s `ops` on it.
     pub async fn router(self) -> anyhow::Result<Router> {
         Ok(self.routers().await?.public)
     }
 
     /// The public router and, when `ops_listen` is set, the operators' router to serve on it.
     pub async fn routers(self) -> anyhow::Result<Routers> {
+        Ok(self.build().await?.into_routers())
+    }
+
+    /// The BFF's parts over the configured session store, for an application that embeds it.
+    pub async fn build(self) -> anyhow::Result<Bff> {
         let session = &self.state.settings.session;
         // Bounded, and each session leaves memory when it expires.
         let cache = memory_store::MemoryStore::new(session.cache_capacity);
         Ok(match session.store.clone() {
-            SessionStoreSettings::Memory => self.routers_with_store(cache),
+            SessionStoreSettings::Memory => self.build_with_store(cache),
             // SQLite means one instance, so the local cache sees every change: reads skip SQLite.
             #[cfg(feature = "sqlite")]
             SessionStoreSettings::Sqlite { path } => {
-                self.routers_with_store(memory_store::CopyInFront::new(cache, sqlite_store(&path).await?))
+                self.build_with_store(memory_store::CopyInFront::new(cache, sqlite_store(&path).await?))
             }
             #[cfg(feature = "redis")]
             SessionStoreSettings::Redis { url } => {
@@ -105,14 +164,14 @@ impl App {
                 let (pool, subscriber) = redis_clients(&url, ca_bundle.as_deref()).await?;
                 if session.redis_local_copies {
                     let capacity = session.cache_capacity;
-                    self.routers_with_store(redis_cache::RedisCachedStore::new(
+                    self.build_with_store(redis_cache::RedisCachedStore::new(
                         pool,
                         subscriber,
                         capacity,
                         redis_cache::COPY_MAX_AGE,
                     ))
                 } else {
-                    self.routers_with_store(tower_sessions_redis_store::RedisStore::new(pool))
+                    self.build_with_store(tower_sessions_redis_store::RedisStore::new(pool))
                 }
             }
             // Refused by `Settings::validate` in `App::new`.
@@ -126,75 +185,49 @@ impl App {
         self.routers_with_store(store).public
     }
 
-    /// [`App::routers`] over a session store of the caller's choice. Within a Tokio runtime, also
+    /// [`App::routers`] over a session store of the caller's choice.
+    pub fn routers_with_store<S: SessionStore + Clone>(self, store: S) -> Routers {
+        self.build_with_store(store).into_routers()
+    }
+
+    /// [`App::build`] over a session store of the caller's choice. Within a Tokio runtime, also
     /// starts the provider's health checks and the rate limiter's pruning (both stop when the
     /// routers are dropped).
-    pub fn routers_with_store<S: SessionStore + Clone>(self, store: S) -> Routers {
+    pub fn build_with_store<S: SessionStore + Clone>(self, store: S) -> Bff {
         let settings = self.state.settings.clone();
-        let secure = settings.secure_cookies();
         let readiness = Arc::new(ops::Readiness::new(store.clone()));
         ops::spawn_provider_monitor(&self.state, ops::PROVIDER_CHECK_INTERVAL);
-        // The sign-out form's redirect goes to the provider's session/end: CSP's form-action
-        // applies to a form's redirects too, so the provider's origin is allowed there.
-        let provider = settings.issuer().map(|issuer| issuer.origin()).filter(url::Origin::is_tuple);
-        let csp = content_security_policy(
-            &spa::inline_script_hashes(&settings.spa_dir),
-            &spa::inline_style_hashes(&settings.spa_dir),
-            provider.map(|origin| origin.ascii_serialization()).as_deref(),
-        );
         let limit = rate_limit::AuthRateLimit::new(settings.auth_rate_limit_per_minute);
         limit.spawn_pruning(rate_limit::PRUNE_INTERVAL);
         let client_ip = client_ip::ClientIpResolver::new(settings.trusted_proxies.clone(), settings.client_ip_header);
+        let at = |route: &str| settings.paths.route(route);
         let auth = Router::new()
-            .route("/auth/login", get(auth::login))
-            .route("/auth/callback", get(auth::callback))
-            .route("/auth/logout", post(auth::logout))
-            .route("/auth/logout/callback", get(auth::logout_callback))
+            .route(&at("/auth/login"), get(auth::login))
+            .route(&at("/auth/callback"), get(auth::callback))
+            .route(&at("/auth/logout"), post(auth::logout))
+            .route(&at("/auth/logout/callback"), get(auth::logout_callback))
             .layer(axum::middleware::from_fn(move |request, next| {
                 rate_limit::AuthRateLimit::check(limit.clone(), request, next)
             }))
             // Outside the limiter: it keys on the address this finds.
             .layer(axum::middleware::from_fn_with_state(client_ip, client_ip::ClientIpResolver::layer));
-        let support = pages::Support(settings.support.clone());
-        let ops_routes = ops::routes(readiness);
-        let (here, ops) = match settings.ops_listen {
-            None => (ops_routes, None),
-            Some(_) => (ops::elsewhere(), Some(ops_routes.with_state(self.state.clone()))),
-        };
-        let (cookie_name, persistent_cookie) = (session::cookie_name(secure), settings.session.persistent_cookie);
-        let public = Router::new()
+        let router = Router::new()
             .merge(auth)
             .merge(self.routes)
-            .route("/compte", get(account::account))
-            .route("/api/me", get(api::me))
-            .route("/api/config", get(api::config))
-            .route("/api", any(api::not_found))
-            .route("/api/", any(api::not_found))
-            .route("/api/{*rest}", any(api::not_found))
-            .layer(axum::middleware::map_response(no_store))
-            .merge(here)
-            .with_state(self.state)
-            .merge(spa::router(&settings.spa_dir))
-            .layer(axum::middleware::map_response(move |response: Response| {
-                let support = support.clone();
-                async move { pages::with_support(&support, response) }
-            }))
-            .layer(session::layer(store, &settings.session, secure))
-            // One layer around the session layer (each layer costs a boxed clone per request).
-            .layer(axum::middleware::from_fn(move |request: axum::extract::Request, next: axum::middleware::Next| {
-                let csp = csp.clone();
-                async move {
-                    // Browser navigations (/auth/*, the SPA) get a page; API calls get JSON.
-                    let api = request.uri().path().starts_with("/api");
-                    let mut response = next.run(request).await;
-                    // A browser-session cookie unless `session.persistent_cookie` (the record keeps its expiry).
-                    if !persistent_cookie {
-                        response = session::without_lifetime(response, cookie_name);
-                    }
-                    security_headers(store_failure_is_503(api, response), &csp, secure)
-                }
-            }));
-        Routers { public, ops }
+            .route(&at("/compte"), get(account::account))
+            .route(&at("/api/me"), get(api::me))
+            .route(&at("/api/config"), get(api::config))
+            .route(&at("/api"), any(api::not_found))
+            .route(&at("/api/"), any(api::not_found))
+            .route(&at("/api/{*rest}"), any(api::not_found))
+            .layer(axum::middleware::map_response(layer::no_store))
+            .with_state(self.state.clone());
+        Bff {
+            router,
+            layer: BffLayer::new(self.state.clone(), store),
+            ops: ops::routes(readiness).with_state(self.state.clone()),
+            state: self.state,
+        }
     }
 }
 
@@ -247,54 +280,4 @@ pub(crate) async fn redis_clients(
         .map_err(|_| anyhow::anyhow!("session store: cannot reach Redis at {shown} (5 s)"))?
         .map_err(|e| anyhow::anyhow!("session store: cannot reach Redis at {shown}: {e}"))?;
     Ok((pool, subscriber))
-}
-
-/// tower-sessions answers a bare 500 when it cannot save: say what happened instead.
-fn store_failure_is_503(api: bool, response: Response) -> Response {
-    use axum::body::HttpBody;
-    if response.status() == axum::http::StatusCode::INTERNAL_SERVER_ERROR
-        && response.body().size_hint().exact() == Some(0)
-    {
-        let error = error::AppError::session_store("the session could not be saved");
-        return if api { error.into_response() } else { error.page().into_response() };
-    }
-    response
-}
-
-async fn no_store(mut response: Response) -> Response {
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-fn content_security_policy(
-    script_hashes: &[String],
-    style_hashes: &[String],
-    provider_origin: Option<&str>,
-) -> HeaderValue {
-    let policy = format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {}; style-src 'self' {}; img-src 'self' data:; \
-         font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'{}; frame-ancestors 'none'",
-        script_hashes.join(" "),
-        style_hashes.join(" "),
-        // Only what an origin's serialisation holds: nothing that could end the directive.
-        provider_origin
-            .filter(|o| o.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '/' | '-')))
-            .map(|origin| format!(" {origin}"))
-            .unwrap_or_default()
-    );
-    HeaderValue::from_str(&policy).expect("CSP is ASCII")
-}
-
-fn security_headers(mut response: Response, csp: &HeaderValue, secure: bool) -> Response {
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, csp.clone());
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
-    if secure {
-        headers
-            .insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains"));
-    }
-    response
 }

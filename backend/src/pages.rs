@@ -19,15 +19,27 @@ pub struct Page {
     pub paragraphs: Vec<Bilingual>,
     /// Facts the agent needs (label, value): the rule, their level, their roles…
     pub facts: Vec<(Bilingual, String)>,
-    /// Links (text, same-site href), the first one being the way forward.
+    /// Links (text, same-site href), the first one being the way forward; an empty href is the
+    /// service's home ([`home`], resolved when rendered).
     pub actions: Vec<(Bilingual, String)>,
     /// Whether to point to the service's support.
     pub contact_support: bool,
 }
 
-/// The service's support contact and brand name, added to every page by [`with_support`].
-#[derive(Debug, Clone, Default)]
-pub struct Support(pub Option<String>);
+/// What [`with_support`] adds to every page: the service's support contact and its home page.
+#[derive(Debug, Clone)]
+pub struct Support {
+    /// An email address or an https URL (validated settings).
+    pub contact: Option<String>,
+    /// The service's home (`paths.home`), where the way back leads.
+    pub home: String,
+}
+
+impl Default for Support {
+    fn default() -> Self {
+        Support { contact: None, home: "/".into() }
+    }
+}
 
 impl Page {
     /// A page from an explanation of the platform's.
@@ -132,7 +144,7 @@ impl Page {
                 html += "</dl>";
             }
             if self.contact_support
-                && let Some(contact) = &support.0
+                && let Some(contact) = &support.contact
             {
                 // Validated at start-up: an https URL, or else an email address.
                 let href = if contact.starts_with("https://") { contact.clone() } else { format!("mailto:{contact}") };
@@ -141,6 +153,7 @@ impl Page {
             }
             html += "<ul>";
             for (text, href) in &self.actions {
+                let href = if href.is_empty() { &support.home } else { href };
                 html += &format!("<li><a href=\"{}\">{}</a></li>", escape(href), escape(&pick(text)));
             }
             html + "</ul></section>"
@@ -161,8 +174,9 @@ impl Page {
 /// The signed-in agent's profile, for a browser that runs no script (`GET /compte`): in French
 /// then English, the agent's name, email, organisation and level (`#account-name`,
 /// `#account-email`, `#account-organization`, `#account-acr` in the French part), and the
-/// sign-out form posting the anti-forgery token to `/auth/logout` (`#sign-out`).
-pub fn account(agent: &AgentSession, brand: Brand) -> String {
+/// sign-out form posting the anti-forgery token to `logout` (`/auth/logout` under the base path,
+/// `#sign-out`).
+pub fn account(agent: &AgentSession, brand: Brand, logout: &str) -> String {
     let c = &agent.claims;
     let name =
         format!("{} {}", c.given_name.as_deref().unwrap_or_default(), c.usual_name.as_deref().unwrap_or_default());
@@ -206,8 +220,9 @@ pub fn account(agent: &AgentSession, brand: Brand) -> String {
         }
         html += "</dl>";
         html += &format!(
-            "<form method=\"post\" action=\"/auth/logout\"><input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
+            "<form method=\"post\" action=\"{}\"><input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
              <button type=\"submit\"{}>{}</button></form>",
+            escape(logout),
             escape(&agent.csrf_token),
             id("sign-out"),
             escape(&pick(&Bilingual::new("Se déconnecter", "Sign out")))
@@ -224,9 +239,9 @@ pub fn account(agent: &AgentSession, brand: Brand) -> String {
     )
 }
 
-/// The way back to the service's home page.
+/// The way back to the service's home page (`paths.home`, filled in when the page is rendered).
 pub fn home() -> (Bilingual, String) {
-    (Bilingual::new("Retour à l’accueil du service", "Back to the service’s home page"), "/".to_owned())
+    (Bilingual::new("Retour à l’accueil du service", "Back to the service’s home page"), String::new())
 }
 
 impl IntoResponse for Page {
@@ -241,7 +256,7 @@ impl IntoResponse for Page {
 /// Renders again, with the service's support contact, any [`Page`] a handler answered with.
 pub fn with_support(support: &Support, mut response: Response) -> Response {
     match response.extensions_mut().remove::<Page>() {
-        Some(page) if support.0.is_some() => {
+        Some(page) if support.contact.is_some() || support.home != "/" => {
             let mut rendered = (page.status, Html(page.render(support))).into_response();
             for (name, value) in response.headers() {
                 if name != axum::http::header::CONTENT_LENGTH {

@@ -187,6 +187,72 @@ pub struct SessionSettings {
     pub persistent_cookie: bool,
 }
 
+/// Where the BFF's routes live and where it sends the browser. Every value is a path of this
+/// site: `/`-prefixed, without a query or fragment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Paths {
+    /// The prefix of every BFF route (`/compte` gives `/compte/auth/login`, `/compte/api/me`…);
+    /// empty (the default) for the site's root. No trailing slash. The redirect URIs sent to the
+    /// provider derive from it ([`Settings::redirect_uri`]), so they always match the routes.
+    pub base: String,
+    /// The signed-out page, after a sign-out (`?local=1` when the provider could not be reached).
+    pub signed_out: String,
+    /// Where the browser goes with `?notice=<name>` when the agent cancelled at the provider.
+    pub notice: String,
+    /// The service's home: the default `return_to`, and the way back from every error page.
+    pub home: String,
+}
+
+impl Default for Paths {
+    fn default() -> Self {
+        Paths { base: String::new(), signed_out: "/deconnecte".into(), notice: "/".into(), home: "/".into() }
+    }
+}
+
+impl Paths {
+    /// A BFF route under [`Paths::base`]: `route("/auth/login")` is `/compte/auth/login`.
+    pub fn route(&self, route: &str) -> String {
+        format!("{}{route}", self.base)
+    }
+}
+
+/// Why a path setting is refused, if it is: `base` may be empty and has no trailing slash; the
+/// others are `/`-prefixed. Segments of letters, digits, `-`, `_`, `.`, `~` only (no `.` or
+/// `..`, no `//`, no query, no fragment).
+fn path_problem(value: &str, base: bool) -> Option<&'static str> {
+    if base && value.is_empty() {
+        return None;
+    }
+    if !value.starts_with('/') {
+        return Some("must start with `/`");
+    }
+    if value.len() > 200 {
+        return Some("is longer than 200 characters");
+    }
+    if base && value.ends_with('/') {
+        return Some("must not end with `/` (write `/compte`, or nothing for the root)");
+    }
+    if !base && value == "/" {
+        return None;
+    }
+    let segments: Vec<&str> = value[1..].split('/').collect();
+    let last = segments.len() - 1;
+    for (i, segment) in segments.into_iter().enumerate() {
+        // A destination may end with `/` (`/espace/`).
+        if segment.is_empty() && !base && i == last {
+            continue;
+        }
+        if segment.is_empty() || segment == "." || segment == ".." {
+            return Some("has an empty, `.` or `..` segment");
+        }
+        if !segment.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~')) {
+            return Some("may only hold letters, digits, `-`, `_`, `.`, `~` and `/`");
+        }
+    }
+    None
+}
+
 /// The whole configuration. Every key is known: a misspelt or renamed one refuses start-up,
 /// named in the error.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -227,6 +293,9 @@ pub struct Settings {
     /// On SIGTERM or Ctrl-C: how long requests in flight may take to finish before the process
     /// exits anyway (seconds).
     pub shutdown_grace_seconds: u64,
+    /// The BFF's route prefix and the pages it sends the browser to.
+    #[serde(default)]
+    pub paths: Paths,
 }
 
 impl Default for Settings {
@@ -268,6 +337,7 @@ impl Default for Settings {
             client_ip_header: ForwardedHeader::default(),
             ops_listen: None,
             shutdown_grace_seconds: 10,
+            paths: Paths::default(),
         }
     }
 }
@@ -415,14 +485,23 @@ impl Settings {
         }
     }
 
-    /// `redirect_uri` registered with ProConnect.
+    /// `redirect_uri` registered with ProConnect: `<public_url><paths.base>/auth/callback`.
     pub fn redirect_uri(&self) -> Url {
-        self.public_url.join("auth/callback").expect("public_url is a base URL")
+        self.public_url_of("/auth/callback")
     }
 
-    /// `post_logout_redirect_uri` registered with ProConnect.
+    /// `post_logout_redirect_uri` registered with ProConnect:
+    /// `<public_url><paths.base>/auth/logout/callback`.
     pub fn post_logout_redirect_uri(&self) -> Url {
-        self.public_url.join("auth/logout/callback").expect("public_url is a base URL")
+        self.public_url_of("/auth/logout/callback")
+    }
+
+    /// The public URL of a BFF route (under `paths.base`).
+    fn public_url_of(&self, route: &str) -> Url {
+        let relative = self.paths.route(route);
+        self.public_url
+            .join(relative.trim_start_matches('/'))
+            .expect("public_url is a base URL and paths are validated")
     }
 
     /// Whether cookies must be `Secure` (everything but plain-http loopback).
@@ -519,6 +598,17 @@ impl Settings {
         if self.session.cache_capacity == 0 {
             return invalid("session.cache_capacity must be at least 1".into());
         }
+        let paths = &self.paths;
+        for (name, value, base) in [
+            ("paths.base", &paths.base, true),
+            ("paths.signed_out", &paths.signed_out, false),
+            ("paths.notice", &paths.notice, false),
+            ("paths.home", &paths.home, false),
+        ] {
+            if let Some(problem) = path_problem(value, base) {
+                return invalid(format!("{name} `{value}` {problem}"));
+            }
+        }
         if let Some(ops) = self.ops_listen {
             if !is_private(ops.ip()) {
                 return invalid(format!(
@@ -567,6 +657,35 @@ mod tests {
         }
         let same = Settings { ops_listen: Some(Settings::default().listen), ..Settings::default() };
         assert!(same.validate().expect_err("same address").to_string().contains("differ"));
+    }
+
+    #[test]
+    fn the_base_path_moves_the_redirect_uris_and_is_checked() {
+        let mut settings = Settings::default();
+        settings.paths.base = "/compte".into();
+        settings.validate().expect("a base path");
+        assert_eq!(settings.redirect_uri().as_str(), "http://127.0.0.1:8080/compte/auth/callback");
+        assert_eq!(settings.post_logout_redirect_uri().as_str(), "http://127.0.0.1:8080/compte/auth/logout/callback");
+        settings.paths.base = "/espace/agents".into();
+        settings.validate().expect("two segments");
+        for (refused, why) in [
+            ("compte", "start with"),
+            ("/compte/", "end with"),
+            ("/", "end with"),
+            ("//compte", "empty"),
+            ("/a/../b", "`..`"),
+            ("/compte?x=1", "letters"),
+        ] {
+            settings.paths.base = refused.into();
+            let error = settings.validate().expect_err(refused).to_string();
+            assert!(error.contains("paths.base") && error.contains(why), "{refused}: {error}");
+        }
+        settings.paths.base = String::new();
+        assert_eq!(settings.redirect_uri().as_str(), "http://127.0.0.1:8080/auth/callback");
+        settings.paths.signed_out = "https://evil.example/".into();
+        assert!(settings.validate().expect_err("an URL").to_string().contains("paths.signed_out"));
+        settings.paths.signed_out = "/au-revoir/".into();
+        settings.validate().expect("a path ending with /");
     }
 
     #[test]

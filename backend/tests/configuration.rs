@@ -302,3 +302,40 @@ fn a_ca_bundle_that_cannot_be_used_refuses_start_up() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn the_paths_load_from_the_file_and_the_environment_and_a_bad_one_is_named() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "bff.toml",
+            r#"
+[provider]
+preset = "simulator"
+
+[paths]
+base = "/compte"
+signed_out = "/au-revoir"
+"#,
+        )?;
+        jail.set_env("BFF_PATHS__HOME", "/accueil");
+        let settings = Settings::load(Some(Path::new("bff.toml"))).map_err(fail)?;
+        assert_eq!(settings.paths.base, "/compte");
+        assert_eq!(settings.paths.signed_out, "/au-revoir");
+        assert_eq!(settings.paths.home, "/accueil");
+        assert_eq!(settings.paths.notice, "/", "the default");
+        assert_eq!(settings.redirect_uri().as_str(), "http://127.0.0.1:8080/compte/auth/callback");
+
+        jail.set_env("BFF_PATHS__BASE", "/compte/");
+        let error = Settings::load(Some(Path::new("bff.toml"))).expect_err("a trailing slash").to_string();
+        assert!(error.contains("paths.base `/compte/`") && error.contains("must not end with `/`"), "{error}");
+        jail.set_env("BFF_PATHS__BASE", "/compte");
+        jail.set_env("BFF_PATHS__NOTICE", "//evil.example");
+        let error = Settings::load(Some(Path::new("bff.toml"))).expect_err("another site").to_string();
+        assert!(error.contains("paths.notice"), "{error}");
+        jail.set_env("BFF_PATHS__NOTICE", "/");
+        jail.set_env("BFF_PATHS__PREFIX", "/x");
+        let error = Settings::load(Some(Path::new("bff.toml"))).expect_err("an unknown key").to_string();
+        assert!(error.contains("paths.prefix"), "{error}");
+        Ok(())
+    });
+}

@@ -10,7 +10,7 @@ use common::{Browser, Kit};
 // A current-thread runtime: the thread-local subscriber sees the backend's and simulator's tasks.
 #[tokio::test(flavor = "current_thread")]
 async fn logs_carry_no_secret_and_no_claim_beyond_sub() -> anyhow::Result<()> {
-    let (captured, _guard) = common::CapturedLogs::start("debug,backend=trace");
+    let (captured, _guard) = common::CapturedLogs::start("debug,proconnect_bff=trace");
 
     let kit = Kit::start_with_visible_store().await?;
     let browser = Browser::new();
