@@ -145,11 +145,25 @@ fn declared_routes(dir: &Path, found: &mut Vec<(String, String)>) -> anyhow::Res
         if path.is_dir() {
             declared_routes(&path, found)?;
         } else if path.extension().is_some_and(|e| e == "rs") {
-            let source = std::fs::read_to_string(&path)?;
+            // The code only: doc comments show routes of a host app.
+            let source: String = std::fs::read_to_string(&path)?
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("//"))
+                .flat_map(|line| [line, "\n"])
+                .collect();
+            // `.route("/x", get(h))`, or `.route(&at("/x"), get(h))` under the base path; not
+            // `paths.route("/x")`, which only writes a link.
             for call in source.split(".route(").skip(1) {
-                let Some(rest) = call.trim_start().strip_prefix('"') else { continue };
+                let call = call.trim_start();
+                let (call, under_base) = match call.strip_prefix("&at(") {
+                    Some(call) => (call, true),
+                    None => (call, false),
+                };
+                let Some(rest) = call.strip_prefix('"') else { continue };
                 let (route, handler) = rest.split_once('"').context("a route literal ends")?;
-                let handler = handler.trim_start_matches([',', ' ', '\n']);
+                let handler = if under_base { handler.strip_prefix(')').unwrap_or(handler) } else { handler };
+                let Some(handler) = handler.trim_start().strip_prefix(',') else { continue };
+                let handler = handler.trim_start();
                 if handler.contains("not_found") && handler.find("not_found") < handler.find(')')
                     || handler.starts_with("get(not_here)")
                 {

@@ -1,4 +1,4 @@
-//! The processes under test: the release `backend` binary, this binary as the simulator, the
+//! The processes under test: the release `proconnect-bff` binary, this binary as the simulator, the
 //! Node relying party and `redis-server`. Each is a child killed when dropped, bound to loopback,
 //! with its output drained into a log file under the run directory.
 
