@@ -100,7 +100,7 @@ async fn assert_refused_keeping(
 /// A provider fault during an otherwise normal sign-in.
 async fn provider_fault(faults: Faults, status: u16, reason: &str) -> anyhow::Result<()> {
     let kit = Kit::start().await?;
-    kit.simulator.simulator.set_faults(faults);
+    kit.simulator.set_faults(faults);
     let agent = HttpAgent::new();
     take_logs();
     let answer = agent.sign_in(&kit).await?;
@@ -237,8 +237,8 @@ fn provider_scenarios() -> Vec<Scenario> {
             Box::pin(async {
                 let kit = Kit::start_configured(|s| s.provider.timeout_seconds = 1).await?;
                 let agent = HttpAgent::new();
-                let callback = agent.authorize(&kit, "test@fia1.fr", "test", "123").await?;
-                kit.simulator.simulator.set_faults(Faults { delay: Some(Duration::from_secs(3)), ..Faults::default() });
+                let callback = agent.authorize(&kit).await?;
+                kit.simulator.set_faults(Faults { delay: Some(Duration::from_secs(3)), ..Faults::default() });
                 take_logs();
                 let answer = agent.get(&callback).await?;
                 assert_refused(&kit, &agent, &answer, 502, "provider_unavailable").await
@@ -254,7 +254,7 @@ fn browser_scenarios() -> Vec<Scenario> {
             Box::pin(async {
                 let kit = Kit::start().await?;
                 let agent = HttpAgent::new();
-                let callback = agent.authorize(&kit, "test@fia1.fr", "test", "123").await?;
+                let callback = agent.authorize(&kit).await?;
                 let first = agent.get(&callback).await?;
                 anyhow::ensure!(first.status == 303, "first use signs in: {first:?}");
                 let attacker = HttpAgent::new();
@@ -268,7 +268,7 @@ fn browser_scenarios() -> Vec<Scenario> {
             Box::pin(async {
                 let kit = Kit::start().await?;
                 let agent = HttpAgent::new();
-                let callback = agent.authorize(&kit, "test@fia1.fr", "test", "123").await?;
+                let callback = agent.authorize(&kit).await?;
                 take_logs();
                 let answer = agent.get(&callback.replace("state=", "state=x")).await?;
                 // The genuine sign-in stays pending (and still completes).
@@ -293,7 +293,7 @@ fn browser_scenarios() -> Vec<Scenario> {
             Box::pin(async {
                 let kit = Kit::start().await?;
                 let attacker = HttpAgent::new();
-                let callback = attacker.authorize(&kit, "test@fia1.fr", "test", "123").await?;
+                let callback = attacker.authorize(&kit).await?;
                 let victim = HttpAgent::new();
                 victim.get(&format!("{}auth/login", kit.url)).await?;
                 take_logs();
@@ -306,7 +306,7 @@ fn browser_scenarios() -> Vec<Scenario> {
             Box::pin(async {
                 let kit = Kit::start().await?;
                 let agent = HttpAgent::new();
-                agent.authorize(&kit, "test@fia1.fr", "test", "123").await?;
+                agent.authorize(&kit).await?;
                 take_logs();
                 let answer = agent.get(&format!("{}auth/callback?code=abc", kit.url)).await?;
                 assert_refused_keeping(&kit, &agent, &answer, 400, "missing_state", true).await
@@ -339,7 +339,7 @@ async fn a_key_rotation_between_two_sign_ins_succeeds() -> anyhow::Result<()> {
     let kit = Kit::start().await?;
     let first = HttpAgent::new().sign_in(&kit).await?;
     anyhow::ensure!(first.status == 303, "first sign-in: {first:?}");
-    kit.simulator.simulator.rotate_keys()?;
+    kit.simulator.rotate_keys()?;
     let agent = HttpAgent::new();
     let second = agent.sign_in(&kit).await?;
     anyhow::ensure!(second.status == 303, "sign-in after rotation: {second:?}");
@@ -385,7 +385,7 @@ async fn concurrent_sign_ins_of_one_agent_in_many_tabs_all_succeed() -> anyhow::
     // Eight tabs start a sign-in in the same browser, then all come back.
     let mut callbacks = Vec::new();
     for _ in 0..8 {
-        callbacks.push(agent.authorize(&kit, "test@fia1.fr", "test", "123").await?);
+        callbacks.push(agent.authorize(&kit).await?);
     }
     let answers = futures_join(callbacks.iter().map(|c| agent.get(c))).await;
     for answer in answers {
