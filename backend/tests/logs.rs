@@ -8,7 +8,7 @@ use testkit::{Browser, Kit};
 // A current-thread runtime: the thread-local subscriber sees the backend's and simulator's tasks.
 #[tokio::test(flavor = "current_thread")]
 async fn logs_carry_no_secret_and_no_claim_beyond_sub() -> anyhow::Result<()> {
-    let (captured, _guard) = testkit::CapturedLogs::start("debug,backend=trace");
+    let (captured, _guard) = testkit::CapturedLogs::start("debug,proconnect_bff=trace");
 
     let kit = Kit::start_with_visible_store().await?;
     let browser = Browser::new();
@@ -58,7 +58,7 @@ async fn logs_carry_no_secret_and_no_claim_beyond_sub() -> anyhow::Result<()> {
 /// `error_description` cannot add a line to the logs nor fill them.
 #[tokio::test(flavor = "current_thread")]
 async fn callback_errors_cannot_forge_log_lines() -> anyhow::Result<()> {
-    let (captured, _guard) = testkit::CapturedLogs::start("backend=info");
+    let (captured, _guard) = testkit::CapturedLogs::start("proconnect_bff=info");
     let kit = Kit::start().await?;
     let browser = Browser::new();
     let authorize: url::Url = browser.start_login(&kit, "").await?.parse()?;

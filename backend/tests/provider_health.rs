@@ -9,7 +9,7 @@ use testkit::{Browser, Kit};
 // A current-thread runtime: the thread-local subscriber sees the backend's tasks.
 #[tokio::test(flavor = "current_thread")]
 async fn a_provider_outage_is_a_metric_and_a_log_line_not_an_unready_instance() -> anyhow::Result<()> {
-    let (captured, _guard) = testkit::CapturedLogs::start("backend=info");
+    let (captured, _guard) = testkit::CapturedLogs::start("proconnect_bff=info");
     let (kit, state) = Kit::start_keeping_state(|_| {}).await?;
     let browser = Browser::new();
     ensure!(browser.get(&kit.at("readyz")).await?.status == 200, "ready");

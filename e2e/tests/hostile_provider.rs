@@ -21,7 +21,7 @@ fn logs() -> Arc<Mutex<Vec<u8>>> {
         let buffer = Arc::new(Mutex::new(Vec::new()));
         let writer = buffer.clone();
         let _ = tracing_subscriber::fmt()
-            .with_env_filter("backend=info")
+            .with_env_filter("proconnect_bff=info")
             .with_ansi(false)
             .with_writer(move || LogWriter(writer.clone()))
             .try_init();

@@ -235,7 +235,7 @@ async fn logout_with_the_provider_unreachable_signs_out_locally() -> anyhow::Res
 // A current-thread runtime: the thread-local subscriber sees the backend's tasks.
 #[tokio::test(flavor = "current_thread")]
 async fn logout_does_not_wait_for_a_provider_that_never_answers() -> anyhow::Result<()> {
-    let (captured, _guard) = testkit::CapturedLogs::start("backend=info");
+    let (captured, _guard) = testkit::CapturedLogs::start("proconnect_bff=info");
     // Left to itself, a revocation would wait as long as the provider timeout: 5 minutes.
     let kit = Kit::start_with(|s| s.provider.timeout_seconds = 300).await?;
     let browser = Browser::new();

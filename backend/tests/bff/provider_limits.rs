@@ -80,7 +80,7 @@ async fn provider_with_a_huge_token_response(size: usize) -> anyhow::Result<(Str
 // Current-thread runtime: the logs (captured thread-locally) tell why the answer was refused.
 #[tokio::test(flavor = "current_thread")]
 async fn an_oversized_token_response_is_refused() -> anyhow::Result<()> {
-    let (captured, _guard) = testkit::CapturedLogs::start("backend=info");
+    let (captured, _guard) = testkit::CapturedLogs::start("proconnect_bff=info");
     let kit = Kit::start().await?;
     let (issuer, _provider) =
         provider_with_a_huge_token_response(proconnect_bff::oidc::MAX_PROVIDER_BODY + 1024).await?;
