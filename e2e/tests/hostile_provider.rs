@@ -10,40 +10,18 @@ use e2e::http::{Answer, HttpAgent};
 use proconnect_simulator::Faults;
 use proconnect_simulator::faults::Forgery;
 use serde_json::{Value, json};
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use testkit::CapturedLogs;
 
-/// Everything the backend logs in this test binary.
-fn logs() -> Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let writer = buffer.clone();
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter("proconnect_bff=info")
-            .with_ansi(false)
-            .with_writer(move || LogWriter(writer.clone()))
-            .try_init();
-        buffer
-    })
-    .clone()
-}
-
-struct LogWriter(Arc<Mutex<Vec<u8>>>);
-
-impl Write for LogWriter {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log buffer").extend_from_slice(data);
-        Ok(data.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+/// Everything the backend logs in this test binary (the global subscriber).
+fn logs() -> CapturedLogs {
+    static LOGS: OnceLock<CapturedLogs> = OnceLock::new();
+    LOGS.get_or_init(|| CapturedLogs::global("proconnect_bff=info")).clone()
 }
 
 fn take_logs() -> String {
-    String::from_utf8_lossy(&std::mem::take(&mut *logs().lock().expect("log buffer"))).into_owned()
+    logs().take().expect("log buffer")
 }
 
 fn now() -> i64 {
