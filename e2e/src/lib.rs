@@ -12,7 +12,6 @@ pub mod http {
 use anyhow::{Context, bail};
 use fantoccini::{Client, ClientBuilder, Locator};
 use proconnect_bff::settings::Settings;
-use std::net::{Ipv4Addr, TcpListener as StdListener};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
@@ -85,10 +84,6 @@ impl Drop for TempDir {
     }
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    Ok(StdListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
-}
-
 impl Browser {
     /// Starts chromedriver (`$CHROMEDRIVER` or `/usr/bin/chromedriver`) on a free loopback port
     /// and opens a headless Chromium session with a fresh profile.
@@ -116,7 +111,7 @@ impl Browser {
 
     async fn launch(width: u32, height: u32, scale: u32, javascript: bool, lang: Option<&str>) -> anyhow::Result<Self> {
         let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-        let port = free_port()?;
+        let port = testkit::free_port()?;
         let driver = Command::new(&chromedriver)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")

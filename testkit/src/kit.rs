@@ -84,14 +84,10 @@ pub async fn spawn_simulator_with(
 ) -> anyhow::Result<(Simulator, Relay)> {
     let mut config = SimulatorConfig::demo();
     configure(&mut config);
+    proconnect_bff_server::demo::register_client(&mut config, settings)?;
     let client = config.clients.first_mut().context("the demo simulator has a client")?;
-    client.redirect_uris = vec![settings.redirect_uri().to_string()];
-    client.post_logout_redirect_uris = vec![settings.post_logout_redirect_uri().to_string()];
-    client.home_url = settings.public_url.to_string();
     client.id_token_signed_response_alg = Some(settings.provider.id_token_signed_response_alg);
     client.userinfo_signed_response_alg = Some(settings.provider.userinfo_signed_response_alg);
-    settings.provider.client_id = client.client_id.clone();
-    settings.provider.client_secret = proconnect_bff::settings::Secret::new(client.client_secret.clone());
     let inner = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
     let relay = Relay::start(inner.local_addr()?).await?;
     let issuer = format!("http://{}/api/v2", relay.addr);

@@ -24,6 +24,11 @@ pub use proxy::RecordingProxy;
 pub use redis::RedisServer;
 pub use relay::{Relay, Tap};
 
+/// A free loopback port: bound on `127.0.0.1:0`, then released for a process or server to take.
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
+}
+
 /// URL-encodes a query value.
 pub fn encode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()

@@ -23,11 +23,6 @@ struct Binary {
     ops: SocketAddr,
 }
 
-/// A free loopback port (bound, then released for the binary).
-async fn free_port() -> anyhow::Result<SocketAddr> {
-    Ok(tokio::net::TcpListener::bind("127.0.0.1:0").await?.local_addr()?)
-}
-
 /// The simulator (behind its relay and tap) registered for a backend on a free port, and the
 /// binary started with `grace` seconds of shutdown grace and a separate ops listener.
 async fn start(grace: u64) -> anyhow::Result<(Kit, Binary)> {
@@ -39,7 +34,7 @@ async fn start(grace: u64) -> anyhow::Result<(Kit, Binary)> {
 async fn start_with_store(grace: u64, store: &str) -> anyhow::Result<(Kit, Binary, std::path::PathBuf)> {
     let (listener, public, spa, mut settings) = testkit::loopback_settings().await?;
     drop(listener);
-    let ops = free_port().await?;
+    let ops = SocketAddr::from(([127, 0, 0, 1], testkit::free_port()?));
     let (simulator, relay) = testkit::spawn_simulator(&mut settings).await?;
     let issuer = settings.provider.issuer.clone().context("issuer")?;
     let config = format!(
