@@ -2,15 +2,13 @@
 //! session id, or any claim beyond `sub`: a whole sign-in, a refused one and a logout are run
 //! with every event captured (backend at TRACE, everything else at DEBUG).
 
-mod common;
-
 use anyhow::{Context, ensure};
-use common::{Browser, Kit};
+use testkit::{Browser, Kit};
 
 // A current-thread runtime: the thread-local subscriber sees the backend's and simulator's tasks.
 #[tokio::test(flavor = "current_thread")]
 async fn logs_carry_no_secret_and_no_claim_beyond_sub() -> anyhow::Result<()> {
-    let (captured, _guard) = common::CapturedLogs::start("debug,proconnect_bff=trace");
+    let (captured, _guard) = testkit::CapturedLogs::start("debug,proconnect_bff=trace");
 
     let kit = Kit::start_with_visible_store().await?;
     let browser = Browser::new();
@@ -60,7 +58,7 @@ async fn logs_carry_no_secret_and_no_claim_beyond_sub() -> anyhow::Result<()> {
 /// `error_description` cannot add a line to the logs nor fill them.
 #[tokio::test(flavor = "current_thread")]
 async fn callback_errors_cannot_forge_log_lines() -> anyhow::Result<()> {
-    let (captured, _guard) = common::CapturedLogs::start("proconnect_bff=info");
+    let (captured, _guard) = testkit::CapturedLogs::start("proconnect_bff=info");
     let kit = Kit::start().await?;
     let browser = Browser::new();
     let authorize: url::Url = browser.start_login(&kit, "").await?.parse()?;
@@ -70,12 +68,12 @@ async fn callback_errors_cannot_forge_log_lines() -> anyhow::Result<()> {
     let url = format!(
         "{}?state={}&iss={}&error={}&error_description={}",
         kit.at("auth/callback"),
-        common::encode(&state),
-        common::encode(
+        testkit::encode(&state),
+        testkit::encode(
             kit.settings.provider.issuer.as_ref().map(|i| i.as_str().trim_end_matches('/')).unwrap_or_default()
         ),
-        common::encode(forged),
-        common::encode(&long)
+        testkit::encode(forged),
+        testkit::encode(&long)
     );
     let answer = browser.get(&url).await?;
     ensure!(answer.status.is_client_error() || answer.status.is_server_error(), "refused: {}", answer.status);

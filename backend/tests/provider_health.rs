@@ -3,15 +3,13 @@
 //! decided while this test's subscriber is installed (`tracing` caches it process-wide, and
 //! other tests' kits log the same lines from their own threads).
 
-mod common;
-
 use anyhow::ensure;
-use common::{Browser, Kit};
+use testkit::{Browser, Kit};
 
 // A current-thread runtime: the thread-local subscriber sees the backend's tasks.
 #[tokio::test(flavor = "current_thread")]
 async fn a_provider_outage_is_a_metric_and_a_log_line_not_an_unready_instance() -> anyhow::Result<()> {
-    let (captured, _guard) = common::CapturedLogs::start("proconnect_bff=info");
+    let (captured, _guard) = testkit::CapturedLogs::start("proconnect_bff=info");
     let (kit, state) = Kit::start_keeping_state(|_| {}).await?;
     let browser = Browser::new();
     ensure!(browser.get(&kit.at("readyz")).await?.status == 200, "ready");

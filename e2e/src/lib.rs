@@ -1,18 +1,19 @@
-//! Harness for the end-to-end tests: the kit (simulator + backend serving the built SPA) on
-//! ephemeral loopback ports behind a [`proxy::RecordingProxy`] that checks no answer lets a
-//! script read a JWT, and headless Chromium driven through a chromedriver that the harness
-//! starts on a free port and always stops.
+//! Harness for the end-to-end tests: testkit's kit (simulator + backend) serving the built SPA
+//! behind a [`testkit::RecordingProxy`] that checks no answer lets a script read a JWT, and
+//! headless Chromium driven through a chromedriver that the harness starts on a free port and
+//! always stops.
 
-pub mod http;
-pub mod proxy;
+/// The HTTP agent of the journeys that need no browser: testkit's, which walks the provider's
+/// pages request by request.
+pub mod http {
+    pub use testkit::{Answer, Browser as HttpAgent};
+}
 
 use anyhow::{Context, bail};
 use fantoccini::{Client, ClientBuilder, Locator};
-use proconnect_bff::settings::{SessionStoreSettings, Settings};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdListener};
+use proconnect_bff::settings::Settings;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
 
 /// The workspace root.
@@ -27,18 +28,22 @@ pub fn screenshot_dir() -> PathBuf {
     dir
 }
 
-/// The kit running on loopback: the simulator and the backend serving `dist/`, reached through
-/// a recording proxy.
-pub struct Kit {
-    /// The backend's public base URL, the recording proxy's (`http://127.0.0.1:<port>/`).
-    pub url: String,
-    /// The simulator (faults, key rotation).
-    pub simulator: proconnect_simulator::RunningSimulator,
-    /// The backend's settings (`listen` is the backend's own address, behind the proxy).
-    pub settings: Settings,
-    /// Between the browser and the backend: scans every answer for a JWT.
-    pub proxy: proxy::RecordingProxy,
-    server: tokio::task::JoinHandle<()>,
+/// The kit running on loopback for a browser: [`testkit::Kit`] serving the built SPA (`dist/`)
+/// behind a recording proxy, so that every journey can end with
+/// [`testkit::Kit::assert_no_jwt_readable_by_script`].
+pub struct Kit(testkit::Kit);
+
+impl std::ops::Deref for Kit {
+    type Target = testkit::Kit;
+    fn deref(&self) -> &testkit::Kit {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Kit {
+    fn deref_mut(&mut self) -> &mut testkit::Kit {
+        &mut self.0
+    }
 }
 
 impl Kit {
@@ -53,70 +58,7 @@ impl Kit {
         if !spa_dir.join("index.html").exists() {
             bail!("the SPA is not built: run `./x build-spa` (or `./x test`) first");
         }
-        // The public address is the proxy's; the backend listens on its own port behind it.
-        let public = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-        let addr = public.local_addr()?;
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-        let mut settings = Settings {
-            listen: listener.local_addr()?,
-            public_url: format!("http://{addr}/").parse()?,
-            spa_dir,
-            ..Settings::default()
-        };
-        settings.session.store = SessionStoreSettings::Memory;
-        configure(&mut settings);
-        let simulator =
-            proconnect_bff_server::demo::start_simulator(&mut settings, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-                .await?;
-        let proxy = proxy::RecordingProxy::start(public, settings.listen)?;
-        let server = serve(listener, settings.clone()).await?;
-        Ok(Kit { url: format!("http://{addr}/"), simulator, settings, proxy, server })
-    }
-
-    /// Fails if any answer the backend's origin gave so far let a page's script read a JWT (see
-    /// [`proxy`]), or if nothing went through the proxy. Every browser journey ends with it.
-    pub fn assert_no_jwt_readable_by_script(&self) -> anyhow::Result<()> {
-        let answers = self.proxy.no_jwt_readable_by_script()?;
-        println!("recording proxy: {answers} answers scanned, no JWT readable by a script");
-        Ok(())
-    }
-
-    /// Starts another backend instance with the same settings (same public URL, as behind a
-    /// load balancer) on a new port; returns its base URL and task.
-    pub async fn spawn_instance(&self) -> anyhow::Result<(String, tokio::task::JoinHandle<()>)> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-        let url = format!("http://{}/", listener.local_addr()?);
-        Ok((url, serve(listener, self.settings.clone()).await?))
-    }
-
-    /// Stops the backend and starts a new one on the same address with the same settings
-    /// (a restart: what survives depends on the session store).
-    pub async fn restart_backend(&mut self) -> anyhow::Result<()> {
-        self.server.abort();
-        let _ = (&mut self.server).await;
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let listener = loop {
-            match TcpListener::bind(self.settings.listen).await {
-                Ok(listener) => break listener,
-                Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(20)).await,
-                Err(error) => bail!("cannot rebind {}: {error}", self.settings.listen),
-            }
-        };
-        self.server = serve(listener, self.settings.clone()).await?;
-        Ok(())
-    }
-}
-
-async fn serve(listener: TcpListener, settings: Settings) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let router = proconnect_bff::App::new(settings)?.router().await?;
-    Ok(tokio::spawn(async move {
-        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
-    }))
-}
-
-impl Drop for Kit {
-    fn drop(&mut self) {
-        self.server.abort();
+        Ok(Kit(testkit::Kit::start_behind_proxy(spa_dir, configure).await?))
     }
 }
 
@@ -140,10 +82,6 @@ impl Drop for TempDir {
             .status();
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(StdListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
 }
 
 impl Browser {
@@ -173,7 +111,7 @@ impl Browser {
 
     async fn launch(width: u32, height: u32, scale: u32, javascript: bool, lang: Option<&str>) -> anyhow::Result<Self> {
         let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-        let port = free_port()?;
+        let port = testkit::free_port()?;
         let driver = Command::new(&chromedriver)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")

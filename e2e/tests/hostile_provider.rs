@@ -10,40 +10,18 @@ use e2e::http::{Answer, HttpAgent};
 use proconnect_simulator::Faults;
 use proconnect_simulator::faults::Forgery;
 use serde_json::{Value, json};
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use testkit::CapturedLogs;
 
-/// Everything the backend logs in this test binary.
-fn logs() -> Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let writer = buffer.clone();
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter("proconnect_bff=info")
-            .with_ansi(false)
-            .with_writer(move || LogWriter(writer.clone()))
-            .try_init();
-        buffer
-    })
-    .clone()
-}
-
-struct LogWriter(Arc<Mutex<Vec<u8>>>);
-
-impl Write for LogWriter {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log buffer").extend_from_slice(data);
-        Ok(data.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+/// Everything the backend logs in this test binary (the global subscriber).
+fn logs() -> CapturedLogs {
+    static LOGS: OnceLock<CapturedLogs> = OnceLock::new();
+    LOGS.get_or_init(|| CapturedLogs::global("proconnect_bff=info")).clone()
 }
 
 fn take_logs() -> String {
-    String::from_utf8_lossy(&std::mem::take(&mut *logs().lock().expect("log buffer"))).into_owned()
+    logs().take().expect("log buffer")
 }
 
 fn now() -> i64 {
@@ -100,7 +78,7 @@ async fn assert_refused_keeping(
 /// A provider fault during an otherwise normal sign-in.
 async fn provider_fault(faults: Faults, status: u16, reason: &str) -> anyhow::Result<()> {
     let kit = Kit::start().await?;
-    kit.simulator.simulator.set_faults(faults);
+    kit.simulator.set_faults(faults);
     let agent = HttpAgent::new();
     take_logs();
     let answer = agent.sign_in(&kit).await?;
@@ -237,8 +215,8 @@ fn provider_scenarios() -> Vec<Scenario> {
             Box::pin(async {
                 let kit = Kit::start_configured(|s| s.provider.timeout_seconds = 1).await?;
                 let agent = HttpAgent::new();
-                let callback = agent.authorize(&kit, "test@fia1.fr", "test", "123").await?;
-                kit.simulator.simulator.set_faults(Faults { delay: Some(Duration::from_secs(3)), ..Faults::default() });
+                let callback = agent.authorize(&kit).await?;
+                kit.simulator.set_faults(Faults { delay: Some(Duration::from_secs(3)), ..Faults::default() });
                 take_logs();
                 let answer = agent.get(&callback).await?;
                 assert_refused(&kit, &agent, &answer, 502, "provider_unavailable").await
@@ -254,7 +232,7 @@ fn browser_scenarios() -> Vec<Scenario> {
             Box::pin(async {
                 let kit = Kit::start().await?;
                 let agent = HttpAgent::new();
-                let callback = agent.authorize(&kit, "test@fia1.fr", "test", "123").await?;
+                let callback = agent.authorize(&kit).await?;
                 let first = agent.get(&callback).await?;
                 anyhow::ensure!(first.status == 303, "first use signs in: {first:?}");
                 let attacker = HttpAgent::new();
@@ -268,7 +246,7 @@ fn browser_scenarios() -> Vec<Scenario> {
             Box::pin(async {
                 let kit = Kit::start().await?;
                 let agent = HttpAgent::new();
-                let callback = agent.authorize(&kit, "test@fia1.fr", "test", "123").await?;
+                let callback = agent.authorize(&kit).await?;
                 take_logs();
                 let answer = agent.get(&callback.replace("state=", "state=x")).await?;
                 // The genuine sign-in stays pending (and still completes).
@@ -293,7 +271,7 @@ fn browser_scenarios() -> Vec<Scenario> {
             Box::pin(async {
                 let kit = Kit::start().await?;
                 let attacker = HttpAgent::new();
-                let callback = attacker.authorize(&kit, "test@fia1.fr", "test", "123").await?;
+                let callback = attacker.authorize(&kit).await?;
                 let victim = HttpAgent::new();
                 victim.get(&format!("{}auth/login", kit.url)).await?;
                 take_logs();
@@ -306,7 +284,7 @@ fn browser_scenarios() -> Vec<Scenario> {
             Box::pin(async {
                 let kit = Kit::start().await?;
                 let agent = HttpAgent::new();
-                agent.authorize(&kit, "test@fia1.fr", "test", "123").await?;
+                agent.authorize(&kit).await?;
                 take_logs();
                 let answer = agent.get(&format!("{}auth/callback?code=abc", kit.url)).await?;
                 assert_refused_keeping(&kit, &agent, &answer, 400, "missing_state", true).await
@@ -339,7 +317,7 @@ async fn a_key_rotation_between_two_sign_ins_succeeds() -> anyhow::Result<()> {
     let kit = Kit::start().await?;
     let first = HttpAgent::new().sign_in(&kit).await?;
     anyhow::ensure!(first.status == 303, "first sign-in: {first:?}");
-    kit.simulator.simulator.rotate_keys()?;
+    kit.simulator.rotate_keys()?;
     let agent = HttpAgent::new();
     let second = agent.sign_in(&kit).await?;
     anyhow::ensure!(second.status == 303, "sign-in after rotation: {second:?}");
@@ -385,7 +363,7 @@ async fn concurrent_sign_ins_of_one_agent_in_many_tabs_all_succeed() -> anyhow::
     // Eight tabs start a sign-in in the same browser, then all come back.
     let mut callbacks = Vec::new();
     for _ in 0..8 {
-        callbacks.push(agent.authorize(&kit, "test@fia1.fr", "test", "123").await?);
+        callbacks.push(agent.authorize(&kit).await?);
     }
     let answers = futures_join(callbacks.iter().map(|c| agent.get(c))).await;
     for answer in answers {

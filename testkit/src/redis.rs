@@ -17,7 +17,7 @@ pub struct RedisServer {
 impl RedisServer {
     /// Starts it and waits until it answers `PING`.
     pub fn start() -> anyhow::Result<Self> {
-        let port = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port();
+        let port = crate::free_port()?;
         let mut server = RedisServer { port, tls: None, child: None };
         server.resume()?;
         Ok(server)
@@ -25,7 +25,7 @@ impl RedisServer {
 
     /// Starts it speaking TLS only (no client certificate asked), with this certificate and key.
     pub fn start_tls(certificate: &std::path::Path, key: &std::path::Path) -> anyhow::Result<Self> {
-        let port = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port();
+        let port = crate::free_port()?;
         let mut server = RedisServer { port, tls: Some((certificate.to_owned(), key.to_owned())), child: None };
         server.resume()?;
         Ok(server)

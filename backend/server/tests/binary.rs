@@ -4,16 +4,12 @@
 //! binary runs with the simulator preset against this test's simulator on loopback, whose token
 //! endpoint can hold requests so that sign-ins are in flight when the signal arrives.
 
-// The backend's test helpers (the simulator behind its relay, the browser, the kit).
-#[path = "../../tests/common/mod.rs"]
-mod common;
-
 use anyhow::{Context, bail, ensure};
-use common::{Browser, Kit};
 use std::net::SocketAddr;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use testkit::{Browser, Kit};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// The spawned binary, killed if the test fails, with everything it printed.
@@ -27,11 +23,6 @@ struct Binary {
     ops: SocketAddr,
 }
 
-/// A free loopback port (bound, then released for the binary).
-async fn free_port() -> anyhow::Result<SocketAddr> {
-    Ok(tokio::net::TcpListener::bind("127.0.0.1:0").await?.local_addr()?)
-}
-
 /// The simulator (behind its relay and tap) registered for a backend on a free port, and the
 /// binary started with `grace` seconds of shutdown grace and a separate ops listener.
 async fn start(grace: u64) -> anyhow::Result<(Kit, Binary)> {
@@ -41,10 +32,10 @@ async fn start(grace: u64) -> anyhow::Result<(Kit, Binary)> {
 
 /// [`start`] with this `[session.store]` section; also returns the configuration file.
 async fn start_with_store(grace: u64, store: &str) -> anyhow::Result<(Kit, Binary, std::path::PathBuf)> {
-    let (listener, public, spa, mut settings) = common::loopback_settings().await?;
+    let (listener, public, spa, mut settings) = testkit::loopback_settings().await?;
     drop(listener);
-    let ops = free_port().await?;
-    let (simulator, relay) = common::spawn_simulator(&mut settings).await?;
+    let ops = SocketAddr::from(([127, 0, 0, 1], testkit::free_port()?));
+    let (simulator, relay) = testkit::spawn_simulator(&mut settings).await?;
     let issuer = settings.provider.issuer.clone().context("issuer")?;
     let config = format!(
         "listen = \"{public}\"\npublic_url = \"{}\"\nspa_dir = {:?}\nauth_rate_limit_per_minute = 0\n\
@@ -60,7 +51,7 @@ async fn start_with_store(grace: u64, store: &str) -> anyhow::Result<(Kit, Binar
     std::fs::write(&file, config)?;
     let binary = Binary::spawn(&file, public, ops).await?;
     let url = format!("http://{public}/");
-    Ok((Kit::around(url, simulator, relay, settings, spa), binary, file))
+    Ok((Kit::around(url, simulator, relay, settings, Some(spa)), binary, file))
 }
 
 impl Binary {
