@@ -165,7 +165,7 @@ impl ClientIpResolver {
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp
 where
-    crate::AppState: axum::extract::FromRef<S>,
+    crate::state::AppState: axum::extract::FromRef<S>,
 {
     type Rejection = crate::error::AppError;
 
@@ -184,7 +184,7 @@ where
                 "The service does not know your address.",
             ));
         };
-        let app = <crate::AppState as axum::extract::FromRef<S>>::from_ref(state);
+        let app = <crate::state::AppState as axum::extract::FromRef<S>>::from_ref(state);
         let resolver = ClientIpResolver::new(app.settings.trusted_proxies.clone(), app.settings.client_ip_header);
         Ok(ClientIp(resolver.resolve(peer, &parts.headers)))
     }

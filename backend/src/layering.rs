@@ -28,7 +28,7 @@ fn crate_paths(module: &str) -> Vec<String> {
         .collect()
 }
 
-const HANDLERS: [&str; 8] = ["account", "api", "auth", "csrf", "guard", "ops", "pages", "spa"];
+const HANDLERS: [&str; 10] = ["account", "api", "auth", "client_ip", "csrf", "guard", "layer", "ops", "pages", "spa"];
 
 #[test]
 fn handlers_import_no_item_of_the_crate_root() {
