@@ -46,14 +46,15 @@ impl BffLayer {
         let sessions = session::layer(store, &settings.session, secure);
         let (cookie_name, persistent_cookie) = (session::cookie_name(secure), settings.session.persistent_cookie);
         let api = settings.paths.route("/api");
+        let api_dir = format!("{api}/");
         let wrap = move |inner: Boxed| -> Boxed {
-            let (csp, support, api) = (csp.clone(), support.clone(), api.clone());
+            let (csp, support, api, api_dir) = (csp.clone(), support.clone(), api.clone(), api_dir.clone());
             // One layer around the session layer (each layer costs a boxed clone per request).
             let headers = move |request: Request, next: Next| {
                 let csp = csp.clone();
                 // Browser navigations (/auth/*, the SPA) get a page; API calls get JSON.
                 let path = request.uri().path();
-                let json = path.starts_with(&api) || path.starts_with("/api");
+                let json = path == api || path.starts_with(&api_dir);
                 async move {
                     let mut response = next.run(request).await;
                     // A browser-session cookie unless `session.persistent_cookie` (the record keeps its expiry).
@@ -67,8 +68,10 @@ impl BffLayer {
                 .layer(middleware::from_fn(headers))
                 .layer(sessions.clone())
                 .layer(axum::Extension(state.clone()))
-                .layer(middleware::map_response(move |response: Response| {
+                .layer(middleware::map_response(move |mut response: Response| {
                     let support = support.clone();
+                    // Inside the session layer: what a handler answered, not the session layer.
+                    response.extensions_mut().insert(FromHandler);
                     async move { pages::with_support(&support, response) }
                 }))
                 .service(inner);
@@ -90,10 +93,16 @@ where
     }
 }
 
-/// tower-sessions answers a bare 500 when it cannot save: say what happened instead.
+/// Marks a response a handler (the BFF's or the host's) produced, inside the session layer.
+#[derive(Clone, Copy)]
+struct FromHandler;
+
+/// tower-sessions answers a bare 500 when it cannot save: say what happened instead. A handler's
+/// own empty 500 (a host's `StatusCode::INTERNAL_SERVER_ERROR`) is left as it is.
 fn store_failure_is_503(json: bool, response: Response) -> Response {
     use axum::body::HttpBody;
     if response.status() == axum::http::StatusCode::INTERNAL_SERVER_ERROR
+        && response.extensions().get::<FromHandler>().is_none()
         && response.body().size_hint().exact() == Some(0)
     {
         let error = AppError::session_store("the session could not be saved");

@@ -94,7 +94,14 @@ impl Bff {
 
     /// Everything on one listener, as [`App::routers`] returns it.
     fn into_routers(self) -> Routers {
-        let spa = self.spa();
+        // The kit's SPA calls `/auth/*` and `/api/*` at the root: under `paths.base`, the
+        // application serves its own pages (as `examples/axum-host` does).
+        let spa = if self.state.settings.paths.base.is_empty() {
+            self.spa()
+        } else {
+            tracing::warn!(base = %self.state.settings.paths.base, "paths.base is set: the SPA of spa_dir is not served");
+            Router::new()
+        };
         let (here, ops) = match self.state.settings.ops_listen {
             None => (self.ops, None),
             Some(_) => (ops::elsewhere().with_state(self.state.clone()), Some(self.ops)),

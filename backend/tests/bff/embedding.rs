@@ -45,6 +45,8 @@ fn host(bff: Bff) -> Router {
         .route("/dossiers", get(list).post(create))
         .route("/qui", get(who))
         .route("/sensible", get(sensitive))
+        // A host handler's own bare 500 (not the session store's).
+        .route("/panne", get(|| async { StatusCode::INTERNAL_SERVER_ERROR }))
         .route_layer(CsrfLayer)
         .with_state(Registry { name: "dossiers" })
         .merge(bff.router)
@@ -156,15 +158,26 @@ async fn the_hosts_mutations_need_the_anti_forgery_token() -> anyhow::Result<()>
     post(Some("not-the-token".into())).await?.expect_error(403, "csrf")?;
 
     let token = browser.csrf_token(&kit.at("compte/")).await?;
-    let accepted = post(Some(token)).await?;
+    let accepted = post(Some(token.clone())).await?;
     ensure!(
         accepted.status == 201 && accepted.body.starts_with("created by "),
         "{} {}",
         accepted.status,
         accepted.body
     );
+    // The token from a cross-site page, or on another method, is refused all the same.
+    let cross_site =
+        browser.client.post(kit.at("dossiers")).header(CSRF_HEADER, &token).header("sec-fetch-site", "cross-site");
+    testkit::Answer::read(cross_site.send().await?).await?.expect_error(403, "csrf")?;
+    for method in [axum::http::Method::PUT, axum::http::Method::DELETE, axum::http::Method::PATCH] {
+        let answer =
+            testkit::Answer::read(browser.client.request(method.clone(), kit.at("dossiers")).send().await?).await?;
+        ensure!(answer.status == 403, "{method} without the token is refused: {}", answer.status);
+    }
     // GET needs no token.
     ensure!(browser.get(&kit.at("dossiers")).await?.status == 200);
+    // A host handler's own empty 500 stays a 500 (the BFF turns only the session store's into 503).
+    ensure!(browser.get(&kit.at("panne")).await?.status == 500, "the host's 500 is its own");
     Ok(())
 }
 

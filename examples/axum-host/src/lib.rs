@@ -100,10 +100,15 @@ async fn not_found() -> AppError {
     AppError::new(StatusCode::NOT_FOUND, "not_found", "Il n’y a rien à cette adresse.", "There is nothing here.")
 }
 
-/// The whole application over `settings` (whose `paths.base` should be [`BFF_BASE`]): its
+/// The whole application over `settings` (whose `paths.base` must be [`BFF_BASE`]): its
 /// routes, the BFF's under `/compte`, `/ops/healthz`, `/ops/readyz`, `/ops/metrics`, its own
 /// fallback, and the BFF's layer over all of them.
 pub async fn app(settings: Settings) -> anyhow::Result<Router> {
+    anyhow::ensure!(
+        settings.paths.base == BFF_BASE,
+        "paths.base is `{}`: this application embeds the BFF under `{BFF_BASE}`",
+        settings.paths.base
+    );
     let bff = App::new(settings)?.build().await?;
     Ok(Router::new()
         .route("/", get(home))
