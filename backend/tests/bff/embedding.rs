@@ -13,7 +13,6 @@ use proconnect_bff::guard::{MaybeAgent, RequireLevel, SignedInAgent, TwoFactor};
 use proconnect_bff::settings::Settings;
 use proconnect_bff::{App, Bff};
 use proconnect_types::CSRF_HEADER;
-use std::net::SocketAddr;
 use testkit::{Browser, Kit, encode, loopback_settings, spawn_simulator};
 
 /// The host application's own state: nothing of the BFF's.
@@ -68,9 +67,7 @@ async fn start(
     let (simulator, relay) = spawn_simulator(&mut settings).await?;
     let bff = App::new(settings.clone())?.build().await?;
     let app = host(bff);
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
-    });
+    let server = testkit::serve_router(listener, app);
     Ok((Kit::around(format!("http://{addr}/"), simulator, relay, settings, Some(spa)), server))
 }
 

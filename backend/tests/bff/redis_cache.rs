@@ -7,7 +7,7 @@ use anyhow::{Context, ensure};
 use proconnect_bff::redis_cache::RedisCachedStore;
 use proconnect_bff::settings::SessionStoreSettings;
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 use testkit::{Browser, Kit, RedisServer};
 use tower_sessions::SessionStore;
@@ -175,9 +175,7 @@ async fn signing_out_on_one_instance_ends_the_session_on_the_other() -> anyhow::
     let router = proconnect_bff::App::new(kit.settings.clone())?.router_with_store(b.clone());
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
     let other = format!("http://{}/", listener.local_addr()?);
-    let _server = tokio::spawn(async move {
-        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
-    });
+    let _server = testkit::serve_router(listener, router);
     serving(&b).await?;
 
     let browser = Browser::new();

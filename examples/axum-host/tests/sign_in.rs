@@ -3,7 +3,7 @@
 
 use anyhow::{Context, ensure};
 use proconnect_bff::settings::{SessionStoreSettings, Settings};
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use testkit::HttpAgent;
 
 #[tokio::test]
@@ -19,9 +19,7 @@ async fn an_agent_signs_in_under_compte_and_uses_the_apps_api() -> anyhow::Resul
         proconnect_bff_server::demo::start_simulator(&mut settings, (Ipv4Addr::LOCALHOST, 0).into()).await?;
     let provider = url::Url::parse(simulator.issuer())?.origin().ascii_serialization();
     let app = example_axum_host::app(settings).await?;
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
-    });
+    let server = testkit::serve_router(listener, app);
 
     let agent = HttpAgent::new();
     agent.get(&format!("{base}api/dossiers")).await?.expect_error(401, "unauthenticated")?;
@@ -32,11 +30,9 @@ async fn an_agent_signs_in_under_compte_and_uses_the_apps_api() -> anyhow::Resul
     // Sign-in: /compte/auth/login, the provider's pages, /compte/auth/callback.
     let authorize = agent.get(&format!("{base}compte/auth/login")).await?.next("login")?;
     ensure!(authorize.starts_with(&provider), "{authorize}");
-    let mire = agent.get(&authorize).await?.next("authorize")?;
-    let fi = agent.post_form(&format!("{provider}{mire}"), &[("email", "test@fia1.fr")]).await?.next("mire")?;
-    let fi = format!("{provider}{}", fi.split('?').next().unwrap_or_default());
-    let callback = agent.post_form(&fi, &[("login", "test"), ("password", "123")]).await?.next("FI")?;
-    ensure!(callback.starts_with(&format!("{base}compte/auth/callback?")), "{callback}");
+    let back_to = format!("{base}compte/auth/callback?");
+    let callback =
+        testkit::through_provider(&agent, &authorize, &back_to, testkit::DEMO_EMAIL, &testkit::DEMO_LOGIN).await?;
     let done = agent.get(&callback).await?;
     ensure!(done.status == 303 && done.location.as_deref() == Some("/"), "{} {:?}", done.status, done.location);
 
