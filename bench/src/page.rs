@@ -80,6 +80,8 @@ pub struct Page {
     pub js_on: Vec<Paint>,
     /// Loads with JavaScript off (the first with an empty cache).
     pub js_off: Vec<Paint>,
+    /// Loads of [`FLOOR_PAGE`] in the same browser, JavaScript off: this machine's floor.
+    pub floor: Vec<Paint>,
     /// The browser's `navigator.language` (French, so that the static page shows).
     pub language: String,
     /// Lighthouse.
@@ -248,8 +250,47 @@ pub async fn measure(url: &str, n: usize, root: &Path, run_dir: &Path) -> anyhow
     for r in &without_js {
         eprintln!("    {:>6} {:>9} B {:<8} {} (JavaScript off)", r.kind, r.brotli, r.encoding, r.url);
     }
+    let (floor_url, server) = serve_floor_page().await?;
+    let floor = loads(&floor_url, false, n).await;
+    server.abort();
+    let floor = floor?.0;
     let lighthouse = lighthouse(url, root, run_dir).await;
-    Ok(Page { resources, without_js, js_on, js_off, language, lighthouse })
+    Ok(Page { resources, without_js, js_on, js_off, floor, language, lighthouse })
+}
+
+/// The least a page can be: one link with the static page's id, no CSS, no font, no image, no
+/// script. Its first paint is what this browser on this machine takes for any page.
+pub const FLOOR_PAGE: &str = "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Kit ProConnect</title></head>\
+     <body><p><a id=\"shell-connect-button\" href=\"/auth/login\">S’identifier avec ProConnect</a></p></body></html>";
+
+/// Serves [`FLOOR_PAGE`] on a free loopback port (one answer per connection, whatever the
+/// request); returns its URL and the server's task.
+async fn serve_floor_page() -> anyhow::Result<(String, tokio::task::JoinHandle<()>)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
+    let url = format!("http://{}/", listener.local_addr()?);
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{FLOOR_PAGE}",
+        FLOOR_PAGE.len()
+    );
+    let server = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::with_capacity(2048);
+                let mut buffer = [0u8; 2048];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let _ = stream.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    Ok((url, server))
 }
 
 /// How many times Lighthouse runs: its score moves by several points from one run to the next

@@ -665,13 +665,19 @@ fn page_targets(page: &crate::page::Page) -> String {
         kb(all),
         holds(all <= 250 * 1024)
     );
+    let floor: Vec<f64> = page.floor.iter().filter_map(|p| p.first_paint).collect();
+    let floor = if floor.is_empty() {
+        String::new()
+    } else {
+        format!(" (a page of one link, no CSS: {:.0} ms)", median(&floor))
+    };
     for (label, loads) in [("on", &page.js_on), ("off", &page.js_off)] {
         let paints: Vec<f64> = loads.iter().filter_map(|p| p.first_paint).collect();
         if !paints.is_empty() {
             let med = median(&paints);
             let _ = writeln!(
                 s,
-                "| sign-in page: the button's first paint, JavaScript {label} (median of {} loads) | ≤ 50 ms | {med:.0} ms | {} |",
+                "| sign-in page: the button's first paint, JavaScript {label} (median of {} loads) | ≤ 50 ms | {med:.0} ms{floor} | {} |",
                 paints.len(),
                 holds(med <= 50.0)
             );
@@ -735,9 +741,9 @@ fn page_table(page: &crate::page::Page) -> String {
     );
     let _ = writeln!(
         s,
-        "#### First paint and interactive\n\nms from navigation start; median of the loads, and the first load (empty cache). The HTML's first byte (`responseStart`) is when the browser, having made a renderer for the site and sent the request, gets the answer: what comes before it is the navigation, not the page.\n\n| JavaScript | loads | HTML's first byte, median | button's first paint (FCP), median | first load | FCP − first byte, median | App's button (`connect-button-visible`), median | first load |\n|---|---:|---:|---:|---:|---:|---:|---:|"
+        "#### First paint and interactive\n\nms from navigation start; median of the loads, and the first load (empty cache). The HTML's first byte (`responseStart`) is when the browser, having made a renderer for the site and sent the request, gets the answer: what comes before it is the navigation, not the page. The last row is the same browser loading a page of one link, with no CSS, font, image or script (`bench/src/page.rs`, `FLOOR_PAGE`), served from the bench on another loopback port: what any page costs here.\n\n| JavaScript | loads | HTML's first byte, median | button's first paint (FCP), median | first load | FCP − first byte, median | App's button (`connect-button-visible`), median | first load |\n|---|---:|---:|---:|---:|---:|---:|---:|"
     );
-    for (label, loads) in [("on", &page.js_on), ("off", &page.js_off)] {
+    for (label, loads) in [("on", &page.js_on), ("off", &page.js_off), ("off, a page of one link and no CSS (the floor)", &page.floor)] {
         let (first_byte, _) = paint_figures(loads, |p| p.html_first_byte);
         let (fcp, fcp_first) = paint_figures(loads, |p| p.first_paint);
         let (after_first_byte, _) = paint_figures(loads, |p| Some(p.first_paint? - p.html_first_byte?));
@@ -785,6 +791,7 @@ pub fn page_summary(page: &crate::page::Page) -> String {
     let (on_fcp, _) = paint_figures(&page.js_on, |p| p.first_paint);
     let (on_tti, _) = paint_figures(&page.js_on, |p| p.interactive);
     let (off_fcp, _) = paint_figures(&page.js_off, |p| p.first_paint);
+    let (floor_fcp, _) = paint_figures(&page.floor, |p| p.first_paint);
     let lighthouse = match &page.lighthouse {
         crate::page::Lighthouse::Ran { performance, accessibility, lcp_ms, cls, total_bytes, .. } => format!(
             "Lighthouse performance {performance:.0}, accessibility {accessibility:.0}, LCP {lcp_ms:.0} ms, CLS {cls:.3}, transfer {}",
@@ -793,7 +800,7 @@ pub fn page_summary(page: &crate::page::Page) -> String {
         crate::page::Lighthouse::Unavailable(reason) => format!("Lighthouse unavailable: {reason}"),
     };
     format!(
-        "    {} files, {} brotli (JS off: {} files, {}); first paint JS on {on_fcp} ms, JS off {off_fcp} ms; App's button {on_tti} ms; {lighthouse}",
+        "    {} files, {} brotli (JS off: {} files, {}); first paint JS on {on_fcp} ms, JS off {off_fcp} ms (a page of one link: {floor_fcp} ms); App's button {on_tti} ms; {lighthouse}",
         page.resources.len(),
         kb(br),
         page.without_js.len(),
