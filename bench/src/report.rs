@@ -743,7 +743,9 @@ fn page_table(page: &crate::page::Page) -> String {
         s,
         "#### First paint and interactive\n\nms from navigation start; median of the loads, and the first load (empty cache). The HTML's first byte (`responseStart`) is when the browser, having made a renderer for the site and sent the request, gets the answer: what comes before it is the navigation, not the page. The last row is the same browser loading a page of one link, with no CSS, font, image or script (`bench/src/page.rs`, `FLOOR_PAGE`), served from the bench on another loopback port: what any page costs here.\n\n| JavaScript | loads | HTML's first byte, median | button's first paint (FCP), median | first load | FCP − first byte, median | App's button (`connect-button-visible`), median | first load |\n|---|---:|---:|---:|---:|---:|---:|---:|"
     );
-    for (label, loads) in [("on", &page.js_on), ("off", &page.js_off), ("off, a page of one link and no CSS (the floor)", &page.floor)] {
+    for (label, loads) in
+        [("on", &page.js_on), ("off", &page.js_off), ("off, a page of one link and no CSS (the floor)", &page.floor)]
+    {
         let (first_byte, _) = paint_figures(loads, |p| p.html_first_byte);
         let (fcp, fcp_first) = paint_figures(loads, |p| p.first_paint);
         let (after_first_byte, _) = paint_figures(loads, |p| Some(p.first_paint? - p.html_first_byte?));
