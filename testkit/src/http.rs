@@ -84,6 +84,18 @@ impl Answer {
         self.location.clone().with_context(|| format!("{step}: expected a redirect, got {} {}", self.status, self.body))
     }
 
+    /// Asserts a `303 See Other` to exactly `location`.
+    pub fn expect_redirect(&self, location: &str) -> anyhow::Result<()> {
+        ensure!(
+            self.status == StatusCode::SEE_OTHER && self.location.as_deref() == Some(location),
+            "expected 303 to {location}, got {} {:?} {}",
+            self.status,
+            self.location,
+            self.body
+        );
+        Ok(())
+    }
+
     /// A header as text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())

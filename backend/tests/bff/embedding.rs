@@ -81,13 +81,7 @@ async fn sign_in(kit: &Kit, browser: &Browser) -> anyhow::Result<()> {
     let callback = browser.through_provider(kit, &authorize).await?;
     ensure!(callback.starts_with(&kit.at("compte/auth/callback?")), "{callback}");
     let done = browser.get(&callback).await?;
-    ensure!(
-        done.status == 303 && done.location.as_deref() == Some("/"),
-        "{} {:?} {}",
-        done.status,
-        done.location,
-        done.body
-    );
+    done.expect_redirect("/")?;
     Ok(())
 }
 
@@ -222,7 +216,7 @@ async fn the_destinations_are_the_hosts_choice() -> anyhow::Result<()> {
     let authorize = browser.get(&kit.at("compte/auth/login")).await?.next("login")?;
     let callback = browser.through_provider(&kit, &authorize).await?;
     let done = browser.get(&callback).await?;
-    ensure!(done.status == 303 && done.location.as_deref() == Some("/accueil"), "{:?}", done.location);
+    done.expect_redirect("/accueil")?;
     let replayed = browser.get(&callback).await?;
     ensure!(
         replayed.status == 400 && replayed.body.contains("href=\"/accueil\""),

@@ -64,7 +64,7 @@ async fn every_level_signs_in_when_no_policy_is_set_and_no_acr_values_is_sent() 
     ];
     for (email, fields, acr) in agents {
         let (browser, done) = sign_in_as(&kit, "", email, fields).await?;
-        ensure!(done.status == 303 && done.location.as_deref() == Some("/"), "{email}: {} {}", done.status, done.body);
+        done.expect_redirect("/").with_context(|| email.to_owned())?;
         let me = browser.me(&kit.url).await?.json()?;
         ensure!(me["acr"] == acr, "{email}: {me}");
         ensure!(me["claims"]["email"] == email, "{email}: {me}");
@@ -151,7 +151,7 @@ async fn step_up_re_authenticates_at_a_higher_level_and_keeps_the_session() -> a
     ensure!(claims_of(&authorize)?["id_token"]["acr"]["essential"] == true, "{authorize}");
     let callback = browser.through_provider_as(&kit, &authorize, email, &test_fi(email, "eidas1-mfa")).await?;
     let done = browser.get(&callback).await?;
-    ensure!(done.status == 303 && done.location.as_deref() == Some("/profil"), "{} {:?}", done.status, done.location);
+    done.expect_redirect("/profil")?;
     let after = browser.me(&kit.url).await?.json()?;
     ensure!(after["acr"] == "eidas1-mfa" && after["claims"]["sub"] == before["claims"]["sub"], "{after}");
 

@@ -1,7 +1,7 @@
 //! Contract §2–§3: the sign-in flow against the simulator, for each registered algorithm, with the
 //! checks the FS must make on the way back (state first, return_to, several tabs, provider errors).
 
-use anyhow::ensure;
+use anyhow::{Context, ensure};
 use proconnect_bff::settings::SigningAlg;
 use testkit::{Browser, Kit};
 
@@ -9,13 +9,7 @@ async fn signs_in_with(alg: SigningAlg) -> anyhow::Result<()> {
     let kit = Kit::start_with(|s| testkit::set_alg(s, alg)).await?;
     let browser = Browser::new();
     let done = browser.sign_in(&kit).await?;
-    ensure!(
-        done.status == 303 && done.location.as_deref() == Some("/"),
-        "{alg:?}: {} {:?} {}",
-        done.status,
-        done.location,
-        done.body
-    );
+    done.expect_redirect("/").with_context(|| format!("{alg:?}"))?;
     let me = browser.me(&kit.url).await?;
     ensure!(me.status == 200, "{alg:?}: /api/me {} {}", me.status, me.body);
     let json = me.json()?;

@@ -34,7 +34,7 @@ async fn an_agent_signs_in_under_compte_and_uses_the_apps_api() -> anyhow::Resul
     let callback =
         testkit::through_provider(&agent, &authorize, &back_to, testkit::DEMO_EMAIL, &testkit::DEMO_LOGIN).await?;
     let done = agent.get(&callback).await?;
-    ensure!(done.status == 303 && done.location.as_deref() == Some("/"), "{} {:?}", done.status, done.location);
+    done.expect_redirect("/")?;
 
     let me = agent.get(&format!("{base}compte/api/me")).await?;
     ensure!(me.status == 200, "{} {}", me.status, me.body);
